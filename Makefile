@@ -1,0 +1,166 @@
+# netcon — top-level build.
+#
+# Every directory contributes by file name only, so adding a .c file needs no
+# edit here:
+#   node/*.c               -> build/libztnode.a   (engine: no I/O, no threads)
+#   stack/*.c              -> build/libztstack.a  (lwIP loader + TCP bridge)
+#   rpc/*.c                -> build/libztrpc.a    (netcon RPC codec + server)
+#   service/*.c (not main) -> build/libztsvc.a    (daemon pieces)
+#   service/main.c         -> zerotier-netcon-service (-DNC_NETCON=1) and zerotier-one
+#   cli/zerotier-cli*.c    -> zerotier-cli ; cli/zerotier-idtool*.c -> zerotier-idtool
+#   intercept/*.c + rpc/nc_rpc.c -> libzerotierintercept.so
+#   tests/unit/test_*.c    -> build/tests/test_*  (each linked with every library)
+#   tests/fuzz/fuzz_*.c    -> build/fuzz/fuzz_*   (clang -fsanitize=fuzzer)
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       := build
+
+CC      ?= cc
+PKGS    := libsodium liblz4 json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
+LWIP_CFLAGS := -I/usr/include/lwip
+
+WARN    := -Wall -Wextra -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fPIC -Iinclude -I. $(PKG_CFLAGS)
+LDFLAGS += $(SAN)
+LDLIBS  += $(PKG_LIBS) -lpthread -ldl
+
+NODE_SRC   := $(wildcard node/*.c)
+STACK_SRC  := $(wildcard stack/*.c)
+RPC_SRC    := $(wildcard rpc/*.c)
+SVC_SRC    := $(filter-out service/main.c,$(wildcard service/*.c))
+ICEPT_SRC  := $(wildcard intercept/*.c)
+CLI_SRC    := $(wildcard cli/zerotier-cli*.c)
+IDTOOL_SRC := $(wildcard cli/zerotier-idtool*.c)
+TEST_SRC   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIBS := $(B)/libztsvc.a $(B)/libztrpc.a $(B)/libztstack.a $(B)/libztnode.a
+BINS := $(B)/zerotier-netcon-service $(B)/zerotier-one $(B)/zerotier-cli \
+        $(B)/zerotier-idtool $(B)/libzerotierintercept.so $(B)/liblwip.so
+TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
+TOOLS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(wildcard tests/tools/*.c))
+
+.PHONY: all test deps demo bench fuzz asan compat install uninstall clean tests tools
+all: $(BINS) $(TESTS) $(TOOLS)
+
+$(B)/obj/stack/%.o: stack/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/service/main-netcon.o: service/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DNC_NETCON=1 -MMD -MP -c $< -o $@
+$(B)/obj/service/main-one.o: service/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DNC_NETCON=0 -MMD -MP -c $< -o $@
+
+# Intercept objects: hidden visibility, only hooked libc symbols exported.
+$(B)/obj/icept/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(B)/libztnode.a: $(call obj,$(NODE_SRC))
+$(B)/libztstack.a: $(call obj,$(STACK_SRC))
+$(B)/libztrpc.a: $(call obj,$(RPC_SRC))
+$(B)/libztsvc.a: $(call obj,$(SVC_SRC))
+$(B)/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@; ar rcs $@ $^
+
+$(B)/zerotier-netcon-service: $(B)/obj/service/main-netcon.o $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+$(B)/zerotier-one: $(B)/obj/service/main-one.o $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+$(B)/zerotier-cli: $(call obj,$(CLI_SRC)) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(LIBS) $(LDLIBS)
+$(B)/zerotier-idtool: $(call obj,$(IDTOOL_SRC)) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(IDTOOL_SRC)) $(LIBS) $(LDLIBS)
+
+ICEPT_OBJ := $(patsubst %.c,$(B)/obj/icept/%.o,$(ICEPT_SRC) rpc/nc_rpc.c)
+$(B)/libzerotierintercept.so: $(ICEPT_OBJ)
+	$(CC) $(LDFLAGS) -shared -fvisibility=hidden -o $@ $^ -ldl -lpthread
+
+# The stack object the netcon daemon dlopen()s: Debian's lwIP, unchanged.
+LWIP_SYS := $(firstword $(wildcard /usr/lib/*/liblwip.so.0 /usr/lib/liblwip.so.0))
+$(B)/liblwip.so: $(LWIP_SYS)
+	@mkdir -p $(B)
+	@test -n "$(LWIP_SYS)" || { echo "liblwip0 is not installed: run 'make deps' as root" >&2; exit 1; }
+	cp -f $(LWIP_SYS) $@
+
+$(B)/tests/%: tests/unit/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LWIP_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(B)/tools/%: tests/tools/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+tests: $(TESTS)
+tools: $(TOOLS)
+
+# ---- fuzzing (clang + libFuzzer) ----
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -I. $(PKG_CFLAGS)
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+$(B)/fuzz/%: tests/fuzz/%.c $(NODE_SRC) $(RPC_SRC) $(SVC_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(NODE_SRC) $(RPC_SRC) $(SVC_SRC) $(PKG_LIBS) -lpthread -ldl
+fuzz-build: $(FUZZ_BINS)
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# ---- the two front-door commands ----
+deps:
+	scripts/deps.sh
+
+test: deps
+	$(MAKE) all
+	$(MAKE) fuzz-build
+	tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	bench/run.sh
+
+compat: deps
+	$(MAKE) all
+	docker-test/build.sh && docker-test/test.sh
+
+asan:
+	$(MAKE) B=build-asan OPT="-O1 -g" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all
+	B=build-asan tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/netcon $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(B)/zerotier-netcon-service $(B)/zerotier-one $(B)/zerotier-cli $(B)/zerotier-idtool $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(B)/libzerotierintercept.so $(B)/liblwip.so $(DESTDIR)$(PREFIX)/lib/netcon/
+	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,zerotier-netcon-service zerotier-one zerotier-cli zerotier-idtool)
+	rm -rf $(DESTDIR)$(PREFIX)/lib/netcon
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(wildcard docs/man/*.1)))
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
