@@ -150,7 +150,7 @@ void zt_net_on_peer_known(struct zt_node *n, int64_t now, uint64_t address);
 /* zt_net_background() - network timers. Return: next deadline (absolute ms). */
 int64_t zt_net_background(struct zt_node *n, int64_t now);
 
-/* The public zt_node_join/leave/frame_in/multicast_*/networks/network_info/
+/* The public zt_node_join/leave/frame_in/multicast_(un)subscribe/networks/network_info/
  * set_controller and zt_mac_* functions of zt_node.h live in the network layer. */
 
 #endif
