@@ -42,6 +42,7 @@ IDTOOL_SRC := $(wildcard cli/zerotier-idtool*.c)
 TEST_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
+comma := ,
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIBS := $(B)/libztsvc.a $(B)/libztrpc.a $(B)/libztstack.a $(B)/libztnode.a
@@ -50,7 +51,7 @@ BINS := $(B)/zerotier-netcon-service $(B)/zerotier-one $(B)/zerotier-cli \
 TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
 TOOLS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all test deps demo bench fuzz asan compat install uninstall clean tests tools
+.PHONY: all test deps demo bench fuzz fuzz-build asan compat install uninstall clean tests tools
 all: $(BINS) $(TESTS) $(TOOLS)
 
 $(B)/obj/stack/%.o: stack/%.c
@@ -116,9 +117,16 @@ tools: $(TOOLS)
 FUZZ_CC     ?= clang
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -I. $(PKG_CFLAGS)
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
-$(B)/fuzz/%: tests/fuzz/%.c $(NODE_SRC) $(RPC_SRC) $(SVC_SRC)
+FUZZ_LIBSRC := $(NODE_SRC) $(RPC_SRC) $(SVC_SRC)
+FUZZ_OBJ    := $(patsubst %.c,$(B)/fuzzobj/%.o,$(FUZZ_LIBSRC))
+$(B)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(NODE_SRC) $(RPC_SRC) $(SVC_SRC) $(PKG_LIBS) -lpthread -ldl
+	$(FUZZ_CC) $(subst fuzzer$(comma),fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) -c $< -o $@
+$(B)/libztfuzz.a: $(FUZZ_OBJ)
+	rm -f $@; ar rcs $@ $^
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/libztfuzz.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(B)/libztfuzz.a $(PKG_LIBS) -lpthread -ldl
 fuzz-build: $(FUZZ_BINS)
 FUZZ_SECONDS ?= 60
 fuzz: fuzz-build
