@@ -50,4 +50,8 @@ int zt_identity_agree(const struct zt_identity *self, const struct zt_identity *
 /* zt_identity_equal() - same address and public key */
 int zt_identity_equal(const struct zt_identity *a, const struct zt_identity *b);
 
+/* zt_sha384() - SHA-384 of a whole message (for COM qualifiers, §8.1).
+ * Implemented in node/crypto.c. */
+void zt_sha384(uint8_t out[48], const void *data, size_t len);
+
 #endif
