@@ -1,0 +1,409 @@
+/* svc_loop.c - start-up, the epoll event loop, shutdown.
+ *
+ * One thread, one epoll set. Each fd's epoll_data.u64 packs a type tag
+ * (high 8 bits) and an index (low 32 bits); svc_loop_dispatch() switches on
+ * the tag. Timers come from the engine: every entry point writes back the
+ * deadline of its next background call and the epoll timeout is computed
+ * from it, so an idle daemon sleeps until something is due.
+ * Signals arrive through a signalfd: SIGTERM/SIGINT stop the loop, then
+ * shutdown takes every port down (removing the nc_ sockets and taps),
+ * deletes the node (which flushes its state) and removes the pid file.
+ */
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+
+#include "service/svc.h"
+#include "service/controller.h"
+
+static const char *const svc_ev_names[] = {
+	[SVC_EV_NONE] = "none",		  [SVC_EV_UDP] = "udp",
+	[SVC_EV_HTTP_LISTEN] = "http-listen", [SVC_EV_HTTP_CONN] = "http-conn",
+	[SVC_EV_SIGNAL] = "signal",	  [SVC_EV_INOTIFY] = "inotify",
+	[SVC_EV_PORT] = "port",
+};
+static_assert(sizeof(svc_ev_names) / sizeof(svc_ev_names[0]) == SVC_EV_COUNT,
+	      "svc_ev_names must list every enum svc_ev");
+
+static uint64_t ev_pack(enum svc_ev type, uint32_t idx)
+{
+	return ((uint64_t)type << 56) | idx;
+}
+
+/**
+ * svc_loop_add() - register an fd
+ * @type:	what it is (dispatch tag)
+ * @idx:	index within that type
+ * @events:	EPOLLIN etc.
+ * Return: 0 or -errno
+ */
+int svc_loop_add(struct svc *s, int fd, enum svc_ev type, uint32_t idx, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = ev_pack(type, idx) };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/**
+ * svc_loop_mod() - change the events or tag of a registered fd
+ * Return: 0 or -errno
+ */
+int svc_loop_mod(struct svc *s, int fd, enum svc_ev type, uint32_t idx, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = ev_pack(type, idx) };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/**
+ * svc_loop_del() - unregister an fd (before closing it)
+ */
+void svc_loop_del(struct svc *s, int fd)
+{
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void loop_signal(struct svc *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			svc_log("signal %d: shutting down", (int)si.ssi_signo);
+			s->stop = 1;
+		}
+	}
+}
+
+static void loop_dispatch(struct svc *s, const struct epoll_event *ev)
+{
+	enum svc_ev type = (enum svc_ev)(ev->data.u64 >> 56);
+	uint32_t idx = (uint32_t)ev->data.u64;
+
+	switch (type) {
+	case SVC_EV_UDP:
+		svc_udp_readable(s, (int)idx);
+		break;
+	case SVC_EV_HTTP_LISTEN:
+		svc_http_accept(s, (int)idx);
+		break;
+	case SVC_EV_HTTP_CONN:
+		svc_http_event(s, (int)idx, ev->events);
+		break;
+	case SVC_EV_SIGNAL:
+		loop_signal(s);
+		break;
+	case SVC_EV_INOTIFY:
+		svc_netdir_event(s);
+		break;
+	case SVC_EV_PORT:
+		if (idx < SVC_MAX_NETS && s->nets[idx] && s->nets[idx]->port_up)
+			s->port_ops->readable(s, s->nets[idx]);
+		break;
+	case SVC_EV_NONE:
+	case SVC_EV_COUNT:
+		break;
+	}
+}
+
+static void loop_run(struct svc *s)
+{
+	struct epoll_event evs[64];
+
+	while (!s->stop) {
+		int64_t now = svc_now(), wait = s->deadline - now;
+		int i, n;
+
+		if (wait <= 0) {
+			int64_t nd = 0;
+
+			zt_node_background(s->node, now, &nd);
+			s->deadline = nd > now ? nd : now + 1000;
+			wait = s->deadline - now;
+		}
+		if (wait > 60000)
+			wait = 60000;
+		n = epoll_wait(s->epfd, evs, 64, (int)wait);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			svc_log("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n && !s->stop; i++)
+			loop_dispatch(s, &evs[i]);
+	}
+}
+
+static void load_moons(struct svc *s)
+{
+	char p[1024];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(p, sizeof(p), "%s/moons.d", s->home);
+	d = opendir(p);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name), len;
+		char f[1400], *buf;
+		int r;
+
+		if (l != 21 || strcmp(de->d_name + 16, ".moon"))
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", p, de->d_name);
+		buf = svc_file_read_all(f, 65536, &len);
+		if (!buf)
+			continue;
+		r = zt_node_add_moon(s->node, svc_now(), buf, (unsigned)len);
+		if (r == ZT_OK)
+			svc_log("moon %.16s loaded", de->d_name);
+		else
+			svc_log("moon %s rejected (engine code %d)", f, r);
+		free(buf);
+	}
+	closedir(d);
+}
+
+static void add_static_paths(struct svc *s)
+{
+	int i;
+
+	for (i = 0; i < s->conf.n_static; i++) {
+		char a[80];
+
+		svc_format_ipport(&s->conf.statics[i].ep, a, sizeof(a));
+		if (zt_node_add_static_path(s->node, svc_now(), s->conf.statics[i].address,
+					    &s->conf.statics[i].ep) == ZT_OK)
+			svc_log("static path %010llx -> %s",
+				(unsigned long long)s->conf.statics[i].address, a);
+	}
+}
+
+static void write_small(struct svc *s, const char *name, const char *fmt, long v)
+{
+	char p[1024], buf[64];
+	int n = snprintf(buf, sizeof(buf), fmt, v);
+
+	snprintf(p, sizeof(p), "%s/%s", s->home, name);
+	if (svc_file_write(p, buf, (size_t)n, 0644) < 0)
+		svc_log("cannot write %s", p);
+}
+
+static void remove_small(struct svc *s, const char *name)
+{
+	char p[1024];
+
+	snprintf(p, sizeof(p), "%s/%s", s->home, name);
+	unlink(p);
+}
+
+static int daemonize(void)
+{
+	pid_t p = fork();
+	int fd;
+
+	if (p < 0)
+		return -errno;
+	if (p > 0)
+		_exit(0);
+	setsid();
+	p = fork();
+	if (p < 0)
+		return -errno;
+	if (p > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -errno;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+/* bind UDP and TCP on one port; with port 0 retry until both fit */
+static int open_sockets(struct svc *s, int want)
+{
+	int tries, r;
+
+	for (tries = 0; tries < 20; tries++) {
+		r = svc_udp_open(s, want);
+		if (r < 0)
+			return r;
+		s->port = r;
+		r = svc_http_listen(s);
+		if (r == 0)
+			return 0;
+		svc_udp_close(s);
+		if (r != -EADDRINUSE || want != 0)
+			return r;
+	}
+	return -EADDRINUSE;
+}
+
+static int startup(struct svc *s, const struct svc_opts *o, char *err, size_t errlen)
+{
+	char p[1024];
+	sigset_t ss;
+	int port, r;
+
+	if (svc_home_prepare(o->home, err, errlen) < 0)
+		return -1;
+	if (!realpath(o->home, s->home)) {
+		snprintf(err, errlen, "home %s: %s", o->home, strerror(errno));
+		return -1;
+	}
+	snprintf(p, sizeof(p), "%s/identity.secret", s->home);
+	if (svc_home_check_secret_mode(p, err, errlen) < 0)
+		return -1;
+	if (svc_home_authtoken(s->home, s->token, sizeof(s->token), err, errlen) < 0)
+		return -1;
+	if (svc_conf_load(s->home, &s->conf, err, errlen) < 0)
+		return -1;
+	if (getenv("NC_NO_PLANET") && strcmp(getenv("NC_NO_PLANET"), "0"))
+		s->conf.no_planet = 1;
+	port = o->port >= 0 ? o->port : s->conf.primary_port >= 0 ? s->conf.primary_port
+								   : ZT_DEFAULT_PORT;
+	if (o->daemonize) {
+		if (daemonize() < 0) {
+			snprintf(err, errlen, "cannot daemonize: %s", strerror(errno));
+			return -1;
+		}
+		snprintf(p, sizeof(p), "%s/node.log", s->home);
+		svc_log_open(p);
+	}
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		return -1;
+	}
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	s->sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->sigfd < 0 || svc_loop_add(s, s->sigfd, SVC_EV_SIGNAL, 0, EPOLLIN) < 0) {
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		return -1;
+	}
+	r = open_sockets(s, port);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot bind port %d: %s", port, strerror(-r));
+		return -1;
+	}
+	svc_log("port %d bound (UDP %s, local API on TCP%s)", s->port,
+		s->n_udp > 1 ? "IPv4+IPv6" : "IPv4",
+		s->conf.n_mgmt ? ", management allowed from configured networks" : " loopback");
+	if (s->conf.no_planet)
+		svc_log("noPlanet: only loopback and private addresses will be contacted");
+	r = zt_node_new(&s->node, s, &svc_engine_callbacks, svc_now());
+	if (r != ZT_OK || !s->node) {
+		snprintf(err, errlen, "engine failed to start (code %d): check %s/identity.secret",
+			 r, s->home);
+		return -1;
+	}
+	svc_log("node %010llx (%s mode, home %s)", (unsigned long long)zt_node_address(s->node),
+		s->port_ops->kind, s->home);
+	r = nc_ctl_new(s->node, s->home, &s->ctl);
+	if (r < 0) {
+		svc_log("controller unavailable: %s", strerror(-r));
+		s->ctl = NULL;
+	}
+	load_moons(s);
+	add_static_paths(s);
+	write_small(s, "zerotier-one.pid", "%ld\n", (long)getpid());
+	write_small(s, "zerotier-one.port", "%ld", (long)s->port);
+	s->wrote_files = 1;
+	svc_netdir_scan(s);
+	if (svc_netdir_start(s) < 0)
+		svc_log("networks.d watcher unavailable: %s", strerror(errno));
+	s->deadline = svc_now();
+	return 0;
+}
+
+static void shutdown_all(struct svc *s)
+{
+	int i;
+
+	svc_http_close_all(s);
+	svc_net_leave_all(s);
+	if (s->node) {
+		int64_t nd = 0;
+
+		zt_node_background(s->node, svc_now(), &nd);
+		zt_node_delete(s->node);
+		s->node = NULL;
+	}
+	if (s->ctl)
+		nc_ctl_free(s->ctl);
+	for (i = 0; i < SVC_MAX_NETS; i++) {
+		free(s->nets[i]);
+		s->nets[i] = NULL;
+	}
+	svc_udp_close(s);
+	if (s->inofd >= 0)
+		close(s->inofd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->rtnl_fd >= 0)
+		close(s->rtnl_fd);
+	if (s->wrote_files) {
+		remove_small(s, "zerotier-one.pid");
+		remove_small(s, "zerotier-one.port");
+	}
+}
+
+/**
+ * svc_run() - the daemon: start, loop until SIGTERM/SIGINT, shut down
+ * @o:	command-line options
+ * Return: process exit status
+ */
+int svc_run(const struct svc_opts *o)
+{
+	struct svc *s = calloc(1, sizeof(*s));
+	char err[1200] = "";
+	int i, rc = 0;
+
+	if (!s) {
+		fprintf(stderr, "%s: out of memory\n", o->progname);
+		return 1;
+	}
+	s->opts = *o;
+	s->epfd = s->sigfd = s->inofd = s->rtnl_fd = -1;
+	s->inowd = -1;
+	for (i = 0; i < 4; i++)
+		s->listen_fd[i] = -1;
+	s->port_ops = o->netcon ? &svc_port_netcon_ops : &svc_port_tap_ops;
+	if (startup(s, o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", o->progname, err);
+		svc_log("fatal: %s", err);
+		rc = 1;
+	} else {
+		loop_run(s);
+	}
+	shutdown_all(s);
+	svc_log("stopped");
+	svc_log_close();
+	free(s);
+	return rc;
+}

@@ -1,0 +1,114 @@
+/* svc_metrics.c - GET /metrics: Prometheus text exposition (version 0.0.4).
+ *
+ * Counters come from the engine (packets, bytes, frames, drops by reason),
+ * from the stacks of joined netcon networks (connections, frames) and from
+ * the daemon itself (API requests, sends refused by the noPlanet guard).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/svc.h"
+#include "stack/stack.h"
+
+struct mbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void mb_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mb_printf(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = (b->cap + (size_t)n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			return;
+	}
+}
+
+static void counter(struct mbuf *b, const char *name, const char *help, uint64_t v)
+{
+	mb_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+		  (unsigned long long)v);
+}
+
+static void gauge(struct mbuf *b, const char *name, const char *help, uint64_t v)
+{
+	mb_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name,
+		  (unsigned long long)v);
+}
+
+/**
+ * svc_metrics_text() - the whole exposition
+ * Return: malloc'd text (caller frees)
+ */
+char *svc_metrics_text(struct svc *s)
+{
+	static const char *const reasons[ZT_DROP_REASONS] = {
+		"malformed", "mac", "unknown_peer", "invalid_identity", "rate_limit",
+		"not_member", "no_network", "rules", "queue_full", "relay", "duplicate",
+	};
+	struct zt_node_counters c;
+	struct mbuf b = { 0 };
+	int i, nets = 0, peers;
+
+	memset(&c, 0, sizeof(c));
+	zt_node_counters(s->node, &c);
+	peers = zt_node_peers(s->node, svc_now(), NULL, 0);
+	for (i = 0; i < SVC_MAX_NETS; i++)
+		nets += s->nets[i] != NULL;
+	counter(&b, "zt_packets_in_total", "UDP datagrams received", c.packets_in);
+	counter(&b, "zt_packets_out_total", "UDP datagrams sent", c.packets_out);
+	counter(&b, "zt_bytes_in_total", "UDP bytes received", c.bytes_in);
+	counter(&b, "zt_bytes_out_total", "UDP bytes sent", c.bytes_out);
+	counter(&b, "zt_frames_in_total", "virtual Ethernet frames from ports", c.frames_in);
+	counter(&b, "zt_frames_out_total", "virtual Ethernet frames to ports", c.frames_out);
+	counter(&b, "zt_relayed_total", "packets relayed for other peers", c.relayed);
+	mb_printf(&b, "# HELP zt_packets_dropped_total packets dropped, by reason\n"
+		      "# TYPE zt_packets_dropped_total counter\n");
+	for (i = 0; i < ZT_DROP_REASONS; i++)
+		mb_printf(&b, "zt_packets_dropped_total{reason=\"%s\"} %llu\n", reasons[i],
+			  (unsigned long long)c.drops[i]);
+	counter(&b, "zt_wire_send_refused_total", "sends refused by the noPlanet scope guard",
+		s->udp_dropped_scope);
+	gauge(&b, "zt_peers", "known peers", peers > 0 ? (uint64_t)peers : 0);
+	gauge(&b, "zt_networks", "joined networks", (uint64_t)nets);
+	counter(&b, "zt_api_requests_total", "local API requests", s->http_requests);
+	counter(&b, "zt_api_errors_total", "local API requests answered >= 400", s->http_errors);
+	mb_printf(&b, "# HELP zt_stack_connections open TCP connections in a network's stack\n"
+		      "# TYPE zt_stack_connections gauge\n");
+	for (i = 0; i < SVC_MAX_NETS; i++) {
+		struct nc_stack_stats st;
+
+		if (!s->nets[i] || !s->nets[i]->stack)
+			continue;
+		memset(&st, 0, sizeof(st));
+		nc_stack_stats(s->nets[i]->stack, &st);
+		mb_printf(&b, "zt_stack_connections{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.conns_open);
+		mb_printf(&b, "zt_stack_connections_total{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.conns_total);
+		mb_printf(&b, "zt_stack_listeners{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.listeners);
+		mb_printf(&b, "zt_stack_frames_dropped_total{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid,
+			  (unsigned long long)st.frames_dropped);
+	}
+	if (!b.p)
+		return strdup("");
+	return b.p;
+}

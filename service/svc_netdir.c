@@ -1,0 +1,126 @@
+/* svc_netdir.c - networks.d/NWID.conf: the user's list of networks.
+ *
+ * Every NWID.conf present at start is joined. While running, inotify tells
+ * us about files created, moved in or closed after writing (join) and files
+ * deleted or moved away (leave). `join` and `leave` through the API create
+ * and remove the file, so the directory always reflects what we are in.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+
+#include "service/svc.h"
+
+/* marker_nwid() - "8056c2e21c000001.conf" -> nwid; else -EINVAL */
+static int marker_nwid(const char *name, uint64_t *nwid)
+{
+	char hex[17];
+
+	if (strlen(name) != 21 || strcmp(name + 16, ".conf"))
+		return -EINVAL;
+	memcpy(hex, name, 16);
+	hex[16] = 0;
+	return svc_hex_u64(hex, 16, nwid);
+}
+
+/**
+ * svc_netdir_marker() - create or remove networks.d/NWID.conf
+ * @create:	1 create (empty, kept if present), 0 remove
+ * Return: 0 or -errno
+ */
+int svc_netdir_marker(struct svc *s, uint64_t nwid, int create)
+{
+	char p[1024];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/networks.d/%016llx.conf", s->home, (unsigned long long)nwid);
+	if (!create)
+		return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/**
+ * svc_netdir_scan() - join every network with a marker file
+ * Return: number joined
+ */
+int svc_netdir_scan(struct svc *s)
+{
+	char p[1024];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%s/networks.d", s->home);
+	d = opendir(p);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		uint64_t nwid;
+
+		if (marker_nwid(de->d_name, &nwid) == 0 && svc_net_join(s, nwid, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/**
+ * svc_netdir_start() - watch networks.d
+ * Return: 0 or -errno (the daemon then runs without auto-join)
+ */
+int svc_netdir_start(struct svc *s)
+{
+	char p[1024];
+
+	snprintf(p, sizeof(p), "%s/networks.d", s->home);
+	s->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->inofd < 0)
+		return -errno;
+	s->inowd = inotify_add_watch(s->inofd, p,
+				     IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE |
+					     IN_MOVED_FROM);
+	if (s->inowd < 0) {
+		int e = errno;
+
+		close(s->inofd);
+		s->inofd = -1;
+		return -e;
+	}
+	return svc_loop_add(s, s->inofd, SVC_EV_INOTIFY, 0, EPOLLIN);
+}
+
+/**
+ * svc_netdir_event() - inotify readable: join or leave as files come and go
+ */
+void svc_netdir_event(struct svc *s)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	for (;;) {
+		ssize_t r = read(s->inofd, buf, sizeof(buf)), off = 0;
+
+		if (r <= 0)
+			return;
+		while (off + (ssize_t)sizeof(struct inotify_event) <= r) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+			uint64_t nwid;
+
+			off += (ssize_t)sizeof(*ev) + ev->len;
+			if (!ev->len || marker_nwid(ev->name, &nwid) < 0)
+				continue;
+			if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE))
+				svc_net_join(s, nwid, 0);
+			else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+				svc_net_leave(s, nwid, 0);
+		}
+	}
+}

@@ -1,0 +1,199 @@
+/* svc_port_netcon.c - the netcon port: a private lwIP stack and an RPC
+ * server (Unix socket HOME/nc_NWID) per joined network.
+ *
+ * Frames to the stack: the engine hands us src/dst MAC + ethertype + payload;
+ * we prepend the 14-byte Ethernet header and nc_stack_frame_in() copies it.
+ * Frames from the stack: queued by the stack's threads and announced on its
+ * eventfd, which the loop watches (SVC_EV_PORT); nc_stack_out_drain() then
+ * calls netcon_stack_out() on the loop thread, where calling the engine is
+ * allowed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+#include "service/svc.h"
+#include "stack/stack.h"
+#include "rpc/nc_rpcd.h"
+
+/* lwip_find() - HOME/liblwip.so, next to the binary, PREFIX/lib/netcon, system */
+static void lwip_find(const struct svc *s, char *out, size_t cap)
+{
+	char exe[1024], *slash;
+	ssize_t n;
+	const char *sys[] = { "/usr/lib/x86_64-linux-gnu/liblwip.so.0",
+			      "/usr/lib/aarch64-linux-gnu/liblwip.so.0", "/usr/lib/liblwip.so.0" };
+	size_t i;
+
+	snprintf(out, cap, "%s/liblwip.so", s->home);
+	if (access(out, R_OK) == 0)
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(out, cap, "%s/liblwip.so", exe);
+			if (access(out, R_OK) == 0)
+				return;
+			snprintf(out, cap, "%s/../lib/netcon/liblwip.so", exe);
+			if (access(out, R_OK) == 0)
+				return;
+		}
+	}
+	for (i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+		snprintf(out, cap, "%s", sys[i]);
+		if (access(out, R_OK) == 0)
+			return;
+	}
+	snprintf(out, cap, "liblwip.so.0");
+}
+
+static uint64_t mac_read(const uint8_t *p)
+{
+	uint64_t m = 0;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		m = (m << 8) | p[i];
+	return m;
+}
+
+static void mac_write(uint8_t *p, uint64_t m)
+{
+	int i;
+
+	for (i = 5; i >= 0; i--) {
+		p[i] = (uint8_t)m;
+		m >>= 8;
+	}
+}
+
+/* netcon_stack_out() - a frame left the stack (loop thread, via out_drain) */
+static void netcon_stack_out(void *user, const uint8_t *frame, unsigned len)
+{
+	struct svc_net *n = user;
+	struct svc *s = n->svc;
+	unsigned et, off = 14, vlan = 0;
+	int64_t nd = 0;
+
+	if (len < 14 || !s->node)
+		return;
+	et = ((unsigned)frame[12] << 8) | frame[13];
+	if (et == 0x8100 && len >= 18) {
+		vlan = (((unsigned)frame[14] << 8) | frame[15]) & 0xfff;
+		et = ((unsigned)frame[16] << 8) | frame[17];
+		off = 18;
+	}
+	zt_node_frame_in(s->node, svc_now(), n->nwid, mac_read(frame + 6), mac_read(frame), et,
+			 vlan, frame + off, len - off, &nd);
+	svc_deadline(s, nd);
+}
+
+static int netcon_up(struct svc *s, struct svc_net *n, const struct zt_network_info *info)
+{
+	struct nc_stack_config cfg;
+	char lwip[PATH_MAX], sock[sizeof(n->dev)];
+	int r;
+
+	lwip_find(s, lwip, sizeof(lwip));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.lwip_path = lwip;
+	cfg.tmp_dir = s->home;
+	cfg.nwid = n->nwid;
+	cfg.mac = info->mac ? info->mac : zt_mac_from_address(zt_node_address(s->node), n->nwid);
+	cfg.mtu = info->mtu ? info->mtu : ZT_DEFAULT_MTU;
+	cfg.frame_out = netcon_stack_out;
+	cfg.user = n;
+	r = nc_stack_new(&cfg, &n->stack);
+	if (r < 0) {
+		n->stack = NULL;
+		svc_log("network %016llx: cannot start stack from %s: %s",
+			(unsigned long long)n->nwid, lwip, strerror(-r));
+		return r;
+	}
+	snprintf(sock, sizeof(sock), "%s/nc_%016llx", s->home, (unsigned long long)n->nwid);
+	r = nc_rpcd_new(n->stack, sock, &n->rpcd);
+	if (r < 0) {
+		svc_log("network %016llx: cannot listen on %s: %s", (unsigned long long)n->nwid,
+			sock, strerror(-r));
+		nc_stack_free(n->stack);
+		n->stack = NULL;
+		n->rpcd = NULL;
+		return r;
+	}
+	snprintf(n->dev, sizeof(n->dev), "%s", sock);
+	r = svc_loop_add(s, nc_stack_out_fd(n->stack), SVC_EV_PORT, (uint32_t)n->slot, EPOLLIN);
+	if (r < 0) {
+		nc_rpcd_free(n->rpcd);
+		nc_stack_free(n->stack);
+		n->rpcd = NULL;
+		n->stack = NULL;
+		return r;
+	}
+	return 0;
+}
+
+static int netcon_apply(struct svc *s, struct svc_net *n, const struct zt_network_info *info)
+{
+	if (!n->stack)
+		return -ENODEV;
+	return nc_stack_set_addrs(n->stack, info->assigned, (int)info->n_assigned,
+				  info->mtu ? info->mtu : ZT_DEFAULT_MTU);
+}
+
+static void netcon_down(struct svc *s, struct svc_net *n)
+{
+	if (n->stack)
+		svc_loop_del(s, nc_stack_out_fd(n->stack));
+	if (n->rpcd)
+		nc_rpcd_free(n->rpcd);	/* unlinks HOME/nc_NWID */
+	if (n->stack)
+		nc_stack_free(n->stack);
+	n->rpcd = NULL;
+	n->stack = NULL;
+	if (n->dev[0])
+		unlink(n->dev);
+}
+
+static void netcon_frame(struct svc *s, struct svc_net *n, uint64_t src, uint64_t dst,
+			 unsigned ethertype, const void *data, unsigned len)
+{
+	uint8_t stackbuf[2048], *f = stackbuf;
+
+	if (!n->stack)
+		return;
+	if (len + 14 > sizeof(stackbuf)) {
+		f = malloc(len + 14);
+		if (!f)
+			return;
+	}
+	mac_write(f, dst);
+	mac_write(f + 6, src);
+	f[12] = (uint8_t)(ethertype >> 8);
+	f[13] = (uint8_t)ethertype;
+	memcpy(f + 14, data, len);
+	nc_stack_frame_in(n->stack, f, len + 14);
+	if (f != stackbuf)
+		free(f);
+}
+
+static void netcon_readable(struct svc *s, struct svc_net *n)
+{
+	if (n->stack)
+		nc_stack_out_drain(n->stack);
+}
+
+const struct svc_port_ops svc_port_netcon_ops = {
+	.kind = "netcon",
+	.up = netcon_up,
+	.apply = netcon_apply,
+	.down = netcon_down,
+	.frame = netcon_frame,
+	.readable = netcon_readable,
+};
