@@ -15,6 +15,7 @@
 #                                                   [/opt/results]
 #   XCHG         shared volume for addresses and sums  [$RESULTS/TEST]
 #   DATA         where served files live            [/opt/data]
+#   APPDIR       the application's config, logs, pid files  [/opt/app]
 #   MONITOR_MODE tap (zerotier-one) or netcon (fallback: a second netcon
 #                daemon with clients under the preload)  [tap]
 #   NC_COMPAT_BREAK  "md5": make every expected md5 wrong (negative check)
@@ -29,12 +30,13 @@ TEST=${TEST:-unnamed}
 RESULTS=${RESULTS:-/opt/results}
 XCHG=${XCHG:-$RESULTS/$TEST}
 DATA=${DATA:-/opt/data}
+APPDIR=${APPDIR:-/opt/app}
 MONITOR_MODE=${MONITOR_MODE:-tap}
 NC_WAIT_S=${NC_WAIT_S:-60}
 ZT_CLI="$ZT_BINDIR/zerotier-cli -D$ZT_HOME"
 NC_PRELOAD="$ZT_BINDIR/libzerotierintercept.so"
-export ZT_HOME ZT_BINDIR ZT_PORT NWID TEST RESULTS XCHG DATA MONITOR_MODE
-mkdir -p "$XCHG" "$RESULTS" "$DATA"
+export ZT_HOME ZT_BINDIR ZT_PORT NWID TEST RESULTS XCHG DATA APPDIR MONITOR_MODE
+mkdir -p "$XCHG" "$RESULTS" "$DATA" "$APPDIR"
 
 # log MSG... - a timestamped line on stderr (the harness keeps it per role)
 log() { echo "[$(date +%H:%M:%S.%N | cut -c1-12) ${ROLE:-?}] $*" >&2; }

@@ -3,9 +3,9 @@
 #
 #   netns     (root): every node is its own network namespace, like a
 #             container; all are plugged into one bridge that lives in a
-#             "hub" namespace. Underlay addresses 198.18.0.0/24 (the RFC 2544
-#             benchmarking range), UDP port 9993 everywhere. Nothing is added
-#             to the host's own namespace.
+#             "hub" namespace. Underlay addresses 172.31.250.0/24 (private:
+#             the daemons' noPlanet guard only sends to private scopes), UDP
+#             port 9993 everywhere. Nothing is added to the host's namespace.
 #   loopback  (no root, or NC_TOPO=loopback): every node is a process on
 #             127.0.0.1 with its own port.
 #
@@ -68,7 +68,7 @@ topo_node() {
 	local n=$1
 	TOPO_NODES+=("$n")
 	if [ "$TOPO_MODE" = netns ]; then
-		local ns="nc$TOPO_TAG-$n" hub="nc$TOPO_TAG-hub" ip="198.18.0.$TOPO_NEXT"
+		local ns="nc$TOPO_TAG-$n" hub="nc$TOPO_TAG-hub" ip="172.31.250.$TOPO_NEXT"
 		local v="v$TOPO_TAG$TOPO_NEXT"
 		TOPO_NEXT=$((TOPO_NEXT + 1))
 		ip netns add "$ns" || return 1
