@@ -40,6 +40,12 @@ int main(int argc, char **argv)
 	o.home = SVC_DEFAULT_HOME;
 	o.port = -1;
 	o.netcon = NC_NETCON;
+	/* name only our own port, so the other one is not linked in */
+#if NC_NETCON
+	o.port_ops = &svc_port_netcon_ops;
+#else
+	o.port_ops = &svc_port_tap_ops;
+#endif
 	o.progname = prog;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];

@@ -44,12 +44,15 @@ void svc_log_open(const char *path);	/* NULL: stderr */
 void svc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void svc_log_close(void);
 
+struct svc_port_ops;
+
 /* ---- options from the command line (main.c) ---- */
 struct svc_opts {
 	const char *home;
 	int port;		/* -1: from local.conf or default */
 	int daemonize;
 	int netcon;		/* 1: netcon ports, 0: tap ports */
+	const struct svc_port_ops *port_ops;	/* set by main.c: only that port is linked */
 	const char *progname;
 };
 
@@ -104,6 +107,7 @@ int svc_hex_u64(const char *s, int digits, uint64_t *out);
 /* ---- ports ---- */
 struct svc;
 struct svc_net;
+struct svc_port_stats;
 
 struct svc_port_ops {
 	const char *kind;
@@ -118,6 +122,8 @@ struct svc_port_ops {
 		      unsigned ethertype, const void *data, unsigned len);
 	/* readable() - the port's fd (registered with svc_loop_add) is ready. */
 	void (*readable)(struct svc *s, struct svc_net *n);
+	/* stats() - counters for /metrics; return 0 if the port has none. */
+	int (*stats)(struct svc *s, struct svc_net *n, struct svc_port_stats *st);
 };
 extern const struct svc_port_ops svc_port_netcon_ops;
 extern const struct svc_port_ops svc_port_tap_ops;
@@ -125,6 +131,11 @@ void svc_tap_name(uint64_t nwid, char *out);
 
 struct nc_stack;
 struct nc_rpcd;
+
+struct svc_port_stats {
+	uint64_t frames_in, frames_out, frames_dropped;
+	uint64_t conns_open, conns_total, listeners;
+};
 
 struct svc_net {
 	uint64_t nwid;

@@ -393,7 +393,7 @@ int svc_run(const struct svc_opts *o)
 	s->inowd = -1;
 	for (i = 0; i < 4; i++)
 		s->listen_fd[i] = -1;
-	s->port_ops = o->netcon ? &svc_port_netcon_ops : &svc_port_tap_ops;
+	s->port_ops = o->port_ops;
 	if (startup(s, o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", o->progname, err);
 		svc_log("fatal: %s", err);

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "service/svc.h"
-#include "stack/stack.h"
 
 struct mbuf {
 	char *p;
@@ -92,12 +91,12 @@ char *svc_metrics_text(struct svc *s)
 	mb_printf(&b, "# HELP zt_stack_connections open TCP connections in a network's stack\n"
 		      "# TYPE zt_stack_connections gauge\n");
 	for (i = 0; i < SVC_MAX_NETS; i++) {
-		struct nc_stack_stats st;
+		struct svc_port_stats st;
 
-		if (!s->nets[i] || !s->nets[i]->stack)
-			continue;
 		memset(&st, 0, sizeof(st));
-		nc_stack_stats(s->nets[i]->stack, &st);
+		if (!s->nets[i] || !s->nets[i]->port_up || !s->port_ops->stats ||
+		    !s->port_ops->stats(s, s->nets[i], &st))
+			continue;
 		mb_printf(&b, "zt_stack_connections{network=\"%016llx\"} %llu\n",
 			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.conns_open);
 		mb_printf(&b, "zt_stack_connections_total{network=\"%016llx\"} %llu\n",
@@ -107,6 +106,10 @@ char *svc_metrics_text(struct svc *s)
 		mb_printf(&b, "zt_stack_frames_dropped_total{network=\"%016llx\"} %llu\n",
 			  (unsigned long long)s->nets[i]->nwid,
 			  (unsigned long long)st.frames_dropped);
+		mb_printf(&b, "zt_stack_frames_in_total{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.frames_in);
+		mb_printf(&b, "zt_stack_frames_out_total{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.frames_out);
 	}
 	if (!b.p)
 		return strdup("");

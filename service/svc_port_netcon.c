@@ -189,6 +189,23 @@ static void netcon_readable(struct svc *s, struct svc_net *n)
 		nc_stack_out_drain(n->stack);
 }
 
+static int netcon_stats(struct svc *s, struct svc_net *n, struct svc_port_stats *out)
+{
+	struct nc_stack_stats st;
+
+	if (!n->stack)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	nc_stack_stats(n->stack, &st);
+	out->frames_in = st.frames_in;
+	out->frames_out = st.frames_out;
+	out->frames_dropped = st.frames_dropped;
+	out->conns_open = st.conns_open;
+	out->conns_total = st.conns_total;
+	out->listeners = st.listeners;
+	return 1;
+}
+
 const struct svc_port_ops svc_port_netcon_ops = {
 	.kind = "netcon",
 	.up = netcon_up,
@@ -196,4 +213,5 @@ const struct svc_port_ops svc_port_netcon_ops = {
 	.down = netcon_down,
 	.frame = netcon_frame,
 	.readable = netcon_readable,
+	.stats = netcon_stats,
 };
