@@ -432,6 +432,7 @@ static void peer_on_ok(struct zt_node *n, int64_t now, struct zt_peer *p, const 
 		break;
 	}
 	case ZT_VERB_ECHO:
+		p->n_echo_ok++;
 		break;
 	default:
 		if (is_network_verb(in_re))

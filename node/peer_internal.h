@@ -56,6 +56,7 @@ struct zt_peer {
 	int64_t last_root_hello;	/* HELLO to a root's stable endpoints */
 	int64_t last_activity;		/* network traffic either way (keepalive scope) */
 	int reached;
+	unsigned n_echo_ok;		/* OK(ECHO) received (tests, diagnostics) */
 	unsigned n_paths;
 	struct zt_path paths[ZT_MAX_PEER_PATHS];
 };
