@@ -251,6 +251,7 @@ struct svc {
 	int was_online;
 	int rtnl_fd;			/* tap mode: rtnetlink socket, -1 if none */
 	int wrote_files;		/* pid/port files are ours to remove */
+	int ready_fd;			/* -d: pipe to the waiting parent, else -1 */
 	uint16_t http_gen;
 };
 

@@ -209,15 +209,34 @@ static void remove_small(struct svc *s, const char *name)
 	unlink(p);
 }
 
+/* daemonize() - double fork and setsid. The original process waits on a pipe
+ * for the daemon's verdict (one 0 byte: running; else an error message) so
+ * `-d` still fails loudly, with the right exit status, when start-up fails.
+ * Return: in the daemon, the write end of that pipe; -errno on failure. */
 static int daemonize(void)
 {
-	pid_t p = fork();
-	int fd;
+	int pfd[2], fd;
+	pid_t p;
 
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	p = fork();
 	if (p < 0)
 		return -errno;
-	if (p > 0)
-		_exit(0);
+	if (p > 0) {
+		char msg[1300];
+		ssize_t n, got = 0;
+
+		close(pfd[1]);
+		while ((n = read(pfd[0], msg + got, sizeof(msg) - 1 - (size_t)got)) > 0)
+			got += n;
+		if (got >= 1 && msg[0] == 0)
+			_exit(0);
+		msg[got] = 0;
+		fprintf(stderr, "%s\n", got ? msg : "daemon exited during start-up");
+		_exit(1);
+	}
+	close(pfd[0]);
 	setsid();
 	p = fork();
 	if (p < 0)
@@ -234,7 +253,7 @@ static int daemonize(void)
 		if (fd > 2)
 			close(fd);
 	}
-	return 0;
+	return pfd[1];
 }
 
 /* bind UDP and TCP on one port; with port 0 retry until both fit */
@@ -281,8 +300,9 @@ static int startup(struct svc *s, const struct svc_opts *o, char *err, size_t er
 	port = o->port >= 0 ? o->port : s->conf.primary_port >= 0 ? s->conf.primary_port
 								   : ZT_DEFAULT_PORT;
 	if (o->daemonize) {
-		if (daemonize() < 0) {
-			snprintf(err, errlen, "cannot daemonize: %s", strerror(errno));
+		s->ready_fd = daemonize();
+		if (s->ready_fd < 0) {
+			snprintf(err, errlen, "cannot daemonize: %s", strerror(-s->ready_fd));
 			return -1;
 		}
 		snprintf(p, sizeof(p), "%s/node.log", s->home);
@@ -389,20 +409,35 @@ int svc_run(const struct svc_opts *o)
 		return 1;
 	}
 	s->opts = *o;
-	s->epfd = s->sigfd = s->inofd = s->rtnl_fd = -1;
+	s->epfd = s->sigfd = s->inofd = s->rtnl_fd = s->ready_fd = -1;
 	s->inowd = -1;
 	for (i = 0; i < 4; i++)
 		s->listen_fd[i] = -1;
 	s->port_ops = o->port_ops;
 	if (startup(s, o, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s: %s\n", o->progname, err);
-		svc_log("fatal: %s", err);
+		char line[1300];
+		int n = snprintf(line, sizeof(line), "%s: %s", o->progname, err);
+
+		if (s->ready_fd >= 0) {
+			svc_log("fatal: %s", err);
+			/* if the waiting parent is gone, the log has it */
+			(void)!write(s->ready_fd, line, (size_t)n);
+		} else {
+			fprintf(stderr, "%s\n", line);
+		}
 		rc = 1;
 	} else {
+		if (s->ready_fd >= 0) {
+			char ok = 0;
+
+			(void)!write(s->ready_fd, &ok, 1);	/* parent gone: fine */
+			close(s->ready_fd);
+			s->ready_fd = -1;
+		}
 		loop_run(s);
+		svc_log("stopped");
 	}
 	shutdown_all(s);
-	svc_log("stopped");
 	svc_log_close();
 	free(s);
 	return rc;
