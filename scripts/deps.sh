@@ -3,7 +3,7 @@
 # installed. As root it installs what is missing; otherwise it prints the
 # exact apt-get line and fails.
 set -u
-PKGS="build-essential pkg-config clang libclang-rt-dev libsodium-dev liblz4-dev libjson-c-dev libhttp-parser-dev liblwip-dev liblwip0 iproute2 iputils-ping curl python3 procps psmisc"
+PKGS="build-essential pkg-config clang libclang-rt-dev libsodium-dev liblz4-dev libjson-c-dev libhttp-parser-dev liblwip-dev liblwip0 iproute2 iputils-ping curl python3 procps psmisc nginx-light redis-server redis-tools"
 PKGS="$PKGS ${NC_EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do

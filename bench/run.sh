@@ -1,0 +1,463 @@
+#!/usr/bin/env bash
+# bench/run.sh [--quick] - netcon performance benchmarks (`make bench`).
+#
+# Sets up a self-hosted network (our controller + moon root) with two netcon
+# daemons (n1, n2) and, as root, two tap nodes (t1, t2: our zerotier-one),
+# each in its own network namespace on one bridge; without root, only the
+# netcon daemons, on loopback. Runs every measurement RUNS times (3; 1 with
+# --quick) and prints the medians with ratios to the group's reference
+# (first row), also written to bench/RESULTS.md with the date and machine.
+#
+#  1. single TCP stream throughput, iperf3 (apps under the preload where they
+#     run in a netcon): netcon<->netcon, tap->netcon, netcon->tap, tap<->tap,
+#     and the plain veth underneath as reference
+#  2. latency: ICMP ping to a netcon address vs tap<->tap; TCP request/
+#     response p50/p99 (bench/tcp_rr.c) through netcon vs tap
+#  3. HTTP: wrk from a tap node against nginx in a netcon (100 connections)
+#  4. new TCP connections per second through netcon vs tap
+#  5. engine alone (bench/bench_engine.c): armor+dearmor at 1,400 bytes,
+#     identity validation, key agreement, signatures
+#  6. memory: netcon daemon RSS idle, per joined network, per 1,000 open
+#     connections
+#  7. with ZT_OFFICIAL_BIN=/path/to/official/zerotier-one: its tap<->tap
+#     throughput and RTT in the same topology
+#
+# Environment: NC_BENCH_RUNS, NC_BENCH_SECS (iperf3/wrk seconds), NC_TOPO,
+# NC_BENCH_OUT (table file, "-" for none), NC_KEEP=1 (keep the work dir).
+set -u
+BD=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BD/.." && pwd)
+B=${B:-build}
+ZT_BINDIR=$ROOT/$B
+CLI=$ZT_BINDIR/zerotier-cli
+ICEPT=$ZT_BINDIR/libzerotierintercept.so
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+if [ $QUICK = 1 ]; then RUNS=${NC_BENCH_RUNS:-1}; SECS=${NC_BENCH_SECS:-1}; RRSECS=1
+else RUNS=${NC_BENCH_RUNS:-3}; SECS=${NC_BENCH_SECS:-5}; RRSECS=3; fi
+OUT=${NC_BENCH_OUT:-$BD/RESULTS.md}
+. "$ROOT/docker-test/lib/topo.sh"
+. "$ROOT/docker-test/lib/zt.sh"
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+for f in zerotier-netcon-service zerotier-one zerotier-cli zerotier-idtool libzerotierintercept.so liblwip.so libztnode.a; do
+	[ -e "$ZT_BINDIR/$f" ] || die "$ZT_BINDIR/$f is missing: run 'make all' first"
+done
+
+# ---- tools -----------------------------------------------------------------
+want=""
+for p in iperf3 wrk nginx-light; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want="$want $p"
+done
+if [ -n "$want" ] && [ "$(id -u)" = 0 ]; then
+	note "installing:$want"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $want >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $want >/dev/null 2>&1; } ||
+		note "could not install:$want (those measurements are skipped)"
+fi
+have() { command -v "$1" >/dev/null 2>&1; }
+mkdir -p "$BD/_build"
+PKG_LIBS=$(pkg-config --libs libsodium liblz4 json-c 2>/dev/null)
+${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$ROOT/include" -I"$ROOT" -o "$BD/_build/bench_engine" \
+	"$BD/bench_engine.c" "$ZT_BINDIR/libztnode.a" $PKG_LIBS -lpthread || die "bench_engine.c does not build"
+${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$BD/_build/tcp_rr" "$BD/tcp_rr.c" -lpthread || die "tcp_rr.c does not build"
+TCPRR=$BD/_build/tcp_rr
+
+WORK=$(mktemp -d /tmp/nc-bench.XXXXXX)
+chmod 755 "$WORK"
+RES=$WORK/results.tsv
+: >"$RES"
+BGPIDS=()
+cleanup() {
+	local p f
+	for p in "${BGPIDS[@]:-}"; do [ -n "$p" ] && kill -- "-$p" 2>/dev/null; done
+	for f in "$WORK"/*/zerotier-one.pid; do [ -f "$f" ] && topo_kill_pidfile "$f"; done
+	topo_teardown
+	[ -n "${NC_KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ulimit -n 16384 2>/dev/null || ulimit -n 4096 2>/dev/null
+
+# rec GROUP LABEL UNIT BETTER VALUE - one sample (BETTER: hi or lo)
+rec() { [ -n "$5" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$RES"; }
+# bg NODE CMD... - start CMD in NODE in its own process group; sets BGPID
+bg() {
+	local n=$1; shift
+	topo_run "$n" setsid "$@" >>"$WORK/bg.log" 2>&1 &
+	BGPID=$!
+	BGPIDS+=("$BGPID")
+}
+# stop PID - end a process group started by bg
+stop() { kill -- "-$1" 2>/dev/null; sleep 0.2; kill -9 -- "-$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# nc NODE - the preload prefix for node NODE's netcon
+ncenv() { echo "env LD_PRELOAD=$ICEPT ZT_NC_NETWORK=$WORK/$1/nc_$NWID"; }
+# rss_kb PID
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# ---- 5. engine alone (no network) ----------------------------------------
+note "engine microbenchmark ($RUNS runs)"
+for r in $(seq "$RUNS"); do
+	"$BD/_build/bench_engine" -s 1400 -t "$([ $QUICK = 1 ] && echo 0.6 || echo 2)" >"$WORK/engine.$r" || die "bench_engine failed"
+	while read -r k v u; do
+		case "$k" in
+		armor_dearmor_pps) rec engine "armor+dearmor 1400 B" "pkt/s" hi "$v" ;;
+		armor_dearmor_MBps) rec engine "armor+dearmor 1400 B" "MB/s" hi "$v" ;;
+		armor_pps) rec engine "armor only 1400 B" "pkt/s" hi "$v" ;;
+		identity_validate_ms) rec engine-id "identity validation" ms lo "$v" ;;
+		identity_generate_ms) rec engine-id "identity generation" ms lo "$v" ;;
+		key_agree_us) rec engine-id "key agreement" us lo "$v" ;;
+		sign_us) rec engine-id "sign" us lo "$v" ;;
+		verify_us) rec engine-id "verify" us lo "$v" ;;
+		esac
+	done <"$WORK/engine.$r"
+done
+
+# ---- topology -------------------------------------------------------------
+topo_setup || die "could not create the topology"
+NODES="ctl n1 n2"
+[ "$TOPO_MODE" = netns ] && NODES="$NODES t1 t2"
+OFFICIAL=""
+if [ -n "${ZT_OFFICIAL_BIN:-}" ]; then
+	if [ "$TOPO_MODE" = netns ] && [ -x "$ZT_OFFICIAL_BIN" ]; then OFFICIAL=1; NODES="$NODES o1 o2"
+	else note "ZT_OFFICIAL_BIN needs root (tap nodes in namespaces) and an executable: skipped"; fi
+fi
+for n in $NODES; do topo_node "$n" || die "could not create node $n"; done
+note "topology: $TOPO_MODE, nodes: $NODES"
+
+IDS=$BD/_build/ids
+for n in ctl n1 n2 t1 t2 n3; do zt_gen_identity "$IDS/$n" || die "could not make identity $n"; done
+for n in $NODES n3; do
+	mkdir -p "$WORK/$n/moons.d"
+	[ -d "$IDS/$n" ] && cp -f "$IDS/$n"/identity.* "$WORK/$n/"
+	zt_no_planet_conf "$WORK/$n/local.conf"
+done
+[ "$TOPO_MODE" = netns ] || TOPO_NS[n3]="" TOPO_IP[n3]=127.0.0.1 TOPO_PORT[n3]=$(topo_free_port)
+[ "$TOPO_MODE" = netns ] && { TOPO_NS[n3]=${TOPO_NS[n1]}; TOPO_IP[n3]=${TOPO_IP[n1]}; TOPO_PORT[n3]=9994; }
+
+zt_start ctl zerotier-netcon-service "$WORK/ctl" || die "controller did not start"
+NWID=$(zt_create_network ctl "$WORK/ctl" bench)
+[ ${#NWID} = 16 ] || die "controller did not create a network"
+zt_make_moon_bench() {
+	[ -s "$WORK/ctl/moon.json" ] || "$ZT_BINDIR/zerotier-idtool" initmoon "$WORK/ctl/identity.public" >"$WORK/ctl/moon.json" || return 1
+	zt_make_moon "$WORK/ctl" "${TOPO_IP[ctl]}/${TOPO_PORT[ctl]}" "$WORK/moons"
+}
+zt_make_moon_bench || die "could not sign the moon"
+for n in $NODES n3; do [ "$n" = ctl ] || cp -f "$WORK"/moons/*.moon "$WORK/$n/moons.d/"; done
+
+# node_up NODE BINARY - start, authorize, join, wait for an address -> ZIP[NODE]
+declare -A ZIP
+node_up() {
+	local n=$1 bin=$2 a t
+	zt_start "$n" "$bin" "$WORK/$n" "${TOPO_PORT[$n]}" || { note "$n ($bin) did not start"; return 1; }
+	a=$(zt_addr "$WORK/$n")
+	zt_authorize ctl "$WORK/ctl" "$NWID" "$a" || { note "could not authorize $n"; return 1; }
+	topo_run "$n" "$CLI" -D"$WORK/$n" join "$NWID" >/dev/null
+	t=600
+	while [ $t -gt 0 ]; do
+		ZIP[$n]=$(topo_run "$n" "$CLI" -D"$WORK/$n" listnetworks 2>/dev/null | grep -i "$NWID" |
+			grep -oE '([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]+' | head -n1 | cut -d/ -f1)
+		[ -n "${ZIP[$n]}" ] && break
+		sleep 0.1; t=$((t - 1))
+	done
+	[ -n "${ZIP[$n]}" ] || { note "$n got no address"; return 1; }
+	if [ "$bin" = zerotier-netcon-service ]; then
+		t=100; while [ $t -gt 0 ] && [ ! -S "$WORK/$n/nc_$NWID" ]; do sleep 0.1; t=$((t - 1)); done
+	else
+		t=100; while [ $t -gt 0 ] && ! topo_run "$n" ip -4 -o addr show | grep -q " ${ZIP[$n]}/"; do sleep 0.1; t=$((t - 1)); done
+	fi
+	note "$n: ${ZIP[$n]} ($bin)"
+}
+# wait_reach FROM_NODE PREFIX IP PORT - until a TCP connect works (15 s)
+wait_reach() {
+	local t=30
+	while [ $t -gt 0 ]; do
+		topo_run "$1" $2 timeout 3 bash -c "exec 3<>/dev/tcp/$3/$4" 2>/dev/null && return 0
+		sleep 0.5; t=$((t - 1))
+	done
+	return 1
+}
+
+node_up n1 zerotier-netcon-service || die "n1 not up"
+node_up n2 zerotier-netcon-service || die "n2 not up"
+TAPS=0
+if [ "$TOPO_MODE" = netns ]; then
+	node_up t1 zerotier-one && node_up t2 zerotier-one && TAPS=1
+fi
+N1=$(ncenv n1); N2=$(ncenv n2)
+
+# ---- 1. throughput: iperf3, one TCP stream ---------------------------------
+# iperf PATH SRVNODE SRVPREFIX CLINODE CLIPREFIX IP [EXTRA]
+iperf() {
+	local label=$1 sn=$2 sp=$3 cn=$4 cp=$5 ip=$6 extra=${7:-} r bps
+	bg "$sn" $sp iperf3 -s -p 5201 -1
+	local spid=$BGPID
+	if ! wait_reach "$cn" "$cp" "$ip" 5201; then note "iperf3 $label: server not reachable"; stop "$spid"; return; fi
+	stop "$spid"
+	for r in $(seq "$RUNS"); do
+		bg "$sn" $sp iperf3 -s -p 5201 -1
+		spid=$BGPID
+		sleep 0.3
+		topo_run "$cn" $cp timeout $((SECS + 20)) iperf3 -c "$ip" -p 5201 -t "$SECS" -J $extra >"$WORK/iperf.json" 2>>"$WORK/bg.log"
+		bps=$(python3 -c 'import json,sys
+d=json.load(open(sys.argv[1])); e=d.get("end",{})
+s=e.get("sum_received") or e.get("sum") or {}
+print("%.1f" % (s["bits_per_second"]/1e6))' "$WORK/iperf.json" 2>/dev/null)
+		[ -n "$bps" ] || note "iperf3 $label run $r failed: $(head -c 300 "$WORK/iperf.json")"
+		rec throughput "$label" Mbit/s hi "$bps"
+		stop "$spid"
+	done
+	note "iperf3 $label done"
+}
+if have iperf3; then
+	if [ $TAPS = 1 ]; then
+		iperf "veth underlay (reference)" t2 "" t1 "" "${TOPO_IP[t2]}"
+		iperf "tap <-> tap (zerotier-one)" t2 "" t1 "" "${ZIP[t2]}"
+		iperf "tap -> netcon" n1 "$N1" t1 "" "${ZIP[n1]}"
+		iperf "netcon -> tap" n1 "$N1" t1 "" "${ZIP[n1]}" -R
+	else
+		iperf "loopback (reference)" n1 "" n2 "" 127.0.0.1
+	fi
+	iperf "netcon <-> netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
+fi
+
+# ---- 2. latency ---------------------------------------------------------
+# pingrtt LABEL NODE IP - ICMP echo RTTs (median of 20 per run)
+pingrtt() {
+	local r out
+	for r in $(seq "$RUNS"); do
+		out=$(topo_run "$2" ping -n -c 20 -i 0.05 -W 2 "$3" 2>&1)
+		rec latency "$1" ms lo "$(printf '%s\n' "$out" | grep -oE 'time=[0-9.]+' | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}')"
+	done
+}
+if [ $TAPS = 1 ]; then
+	topo_run t1 ping -c 3 -i 0.2 -W 2 "${ZIP[t2]}" >/dev/null 2>&1
+	topo_run t1 ping -c 3 -i 0.2 -W 2 "${ZIP[n1]}" >/dev/null 2>&1
+	pingrtt "ping tap -> tap" t1 "${ZIP[t2]}"
+	pingrtt "ping tap -> netcon" t1 "${ZIP[n1]}"
+fi
+# rr LABEL SRVNODE SRVPREFIX CLINODE CLIPREFIX IP - tcp_rr p50/p99
+rr() {
+	local r out spid
+	bg "$2" $3 "$TCPRR" -s 7001
+	spid=$BGPID
+	if ! wait_reach "$4" "$5" "$6" 7001; then note "tcp_rr $1: not reachable"; stop "$spid"; return; fi
+	for r in $(seq "$RUNS"); do
+		out=$(topo_run "$4" $5 timeout $((RRSECS + 20)) "$TCPRR" -c "$6" -p 7001 -m rr -z 64 -t "$RRSECS" 2>>"$WORK/bg.log")
+		rec latency "TCP RR p50, $1" us lo "$(echo "$out" | awk '{print $4}')"
+		rec latency "TCP RR p99, $1" us lo "$(echo "$out" | awk '{print $6}')"
+	done
+	stop "$spid"
+	note "tcp_rr $1 done"
+}
+if [ $TAPS = 1 ]; then
+	rr "tap -> tap" t2 "" t1 "" "${ZIP[t2]}"
+	rr "tap -> netcon" n1 "$N1" t1 "" "${ZIP[n1]}"
+fi
+rr "netcon -> netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
+
+# ---- 4. new connections per second ----------------------------------------
+conns() {
+	local r out spid
+	bg "$2" $3 "$TCPRR" -s 7002
+	spid=$BGPID
+	if ! wait_reach "$4" "$5" "$6" 7002; then note "conn rate $1: not reachable"; stop "$spid"; return; fi
+	for r in $(seq "$RUNS"); do
+		out=$(topo_run "$4" $5 timeout $((RRSECS + 20)) "$TCPRR" -c "$6" -p 7002 -m conn -P 4 -t "$RRSECS" 2>>"$WORK/bg.log")
+		rec connrate "$1" conn/s hi "$(echo "$out" | awk '{print $4}')"
+	done
+	stop "$spid"
+	note "connection rate $1 done"
+}
+if [ $TAPS = 1 ]; then
+	conns "tap -> tap" t2 "" t1 "" "${ZIP[t2]}"
+	conns "tap -> netcon" n1 "$N1" t1 "" "${ZIP[n1]}"
+fi
+conns "netcon -> netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
+
+# ---- 3. HTTP: wrk against nginx -----------------------------------------
+# nginx_conf DIR - a small nginx config serving DIR/www on port 80
+nginx_conf() {
+	mkdir -p "$1/www"
+	head -c 4096 /dev/urandom | base64 -w 0 | head -c 1024 >"$1/www/1k.txt"
+	cat >"$1/nginx.conf" <<EOF
+user root;
+worker_processes 2;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/error.log;
+events { worker_connections 1024; }
+http { access_log off; keepalive_requests 100000; server { listen 80; root $1/www; } }
+EOF
+}
+wrkrun() {
+	local label=$1 sn=$2 sp=$3 cn=$4 cp=$5 ip=$6 r out rps p99 spid
+	nginx_conf "$WORK/nginx-$sn"
+	bg "$sn" $sp nginx -p "$WORK/nginx-$sn" -c "$WORK/nginx-$sn/nginx.conf"
+	spid=$BGPID
+	if ! wait_reach "$cn" "$cp" "$ip" 80; then note "wrk $label: nginx not reachable"; stop "$spid"; return; fi
+	for r in $(seq "$RUNS"); do
+		out=$(topo_run "$cn" $cp timeout $((SECS + 30)) wrk -t 2 -c 100 -d "${SECS}s" --latency "http://$ip/1k.txt" 2>&1)
+		rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
+		p99=$(echo "$out" | awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v=v/1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v=v*1000}; print v}')
+		[ -n "$rps" ] || note "wrk $label run $r: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+		if echo "$out" | grep -q "Non-2xx"; then note "wrk $label: non-2xx answers: $(echo "$out" | grep Non-2xx)"; fi
+		rec http "$label req/s" req/s hi "$rps"
+		rec http-p99 "$label p99" ms lo "$p99"
+	done
+	stop "$spid"
+	note "wrk $label done"
+}
+if have wrk && have nginx; then
+	if [ $TAPS = 1 ]; then
+		wrkrun "tap -> nginx on tap" t2 "" t1 "" "${ZIP[t2]}"
+		wrkrun "tap -> nginx in netcon" n1 "$N1" t1 "" "${ZIP[n1]}"
+	else
+		wrkrun "netcon -> nginx in netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
+	fi
+fi
+
+# ---- 6. memory -------------------------------------------------------------
+note "memory"
+# idle: a fresh netcon daemon with no network
+zt_start n3 zerotier-netcon-service "$WORK/n3" "${TOPO_PORT[n3]}" || die "n3 did not start"
+N3PID=$(cat "$WORK/n3/zerotier-one.pid")
+sleep 1
+rec memory "netcon daemon idle (no network)" KiB lo "$(rss_kb "$N3PID")"
+# per joined network: 4 more networks on the controller, joined one by one
+before=$(rss_kb "$N3PID")
+a3=$(zt_addr "$WORK/n3")
+joined=0
+for k in 1 2 3 4; do
+	nw=$(zt_create_network ctl "$WORK/ctl" "bench-mem-$k")
+	[ ${#nw} = 16 ] || continue
+	zt_api ctl "$WORK/ctl" POST "/controller/network/$nw" \
+		'{"ipAssignmentPools":[{"ipRangeStart":"10.147.'$((20 + k))'.1","ipRangeEnd":"10.147.'$((20 + k))'.254"}],"routes":[{"target":"10.147.'$((20 + k))'.0/24"}]}' >/dev/null
+	zt_authorize ctl "$WORK/ctl" "$nw" "$a3" || continue
+	topo_run n3 "$CLI" -D"$WORK/n3" join "$nw" >/dev/null
+	t=150
+	while [ $t -gt 0 ] && [ ! -S "$WORK/n3/nc_$nw" ]; do sleep 0.1; t=$((t - 1)); done
+	[ -S "$WORK/n3/nc_$nw" ] && joined=$((joined + 1))
+done
+sleep 1
+after=$(rss_kb "$N3PID")
+if [ $joined -gt 0 ]; then
+	rec memory "per joined network (avg of $joined)" KiB lo "$(( (after - before) / joined ))"
+else
+	note "n3 joined no extra network (no RPC socket appeared)"
+fi
+# per 1,000 connections: n1's daemon while 1,000 connections are held to a
+# tcp_rr server in n1's netcon
+N1PID=$(cat "$WORK/n1/zerotier-one.pid")
+bg n1 $N1 "$TCPRR" -s 7003
+spid=$BGPID
+if [ $TAPS = 1 ]; then hc=t1; hp=""; else hc=n2; hp=$N2; fi
+if wait_reach "$hc" "$hp" "${ZIP[n1]}" 7003; then
+	sleep 0.5
+	before=$(rss_kb "$N1PID")
+	topo_run "$hc" $hp setsid "$TCPRR" -c "${ZIP[n1]}" -p 7003 -m hold -n 1000 -t 60 >"$WORK/hold.out" 2>>"$WORK/bg.log" &
+	hpid=$!
+	BGPIDS+=("$hpid")
+	t=600
+	while [ $t -gt 0 ] && ! grep -q '^held' "$WORK/hold.out" 2>/dev/null; do sleep 0.1; t=$((t - 1)); done
+	held=$(awk '/^held/ {print $2}' "$WORK/hold.out")
+	sleep 1
+	after=$(rss_kb "$N1PID")
+	if [ "${held:-0}" -gt 0 ]; then
+		rec memory "per 1,000 open connections (daemon, $held held)" KiB lo "$(( (after - before) * 1000 / held ))"
+	else
+		note "hold: no connection held"
+	fi
+	stop "$hpid"
+fi
+stop "$spid"
+
+# ---- 7. the official ZeroTier One, same topology ------------------------
+if [ -n "$OFFICIAL" ]; then
+	note "official zerotier-one: $ZT_OFFICIAL_BIN"
+	for n in o1 o2; do
+		mkdir -p "$WORK/$n/moons.d"; cp -f "$WORK"/moons/*.moon "$WORK/$n/moons.d/"
+		topo_run "$n" "$ZT_OFFICIAL_BIN" -d -p9993 "$WORK/$n" || note "official $n did not start"
+		zt_wait_file "$WORK/$n/identity.public" 30
+	done
+	ok=1
+	for n in o1 o2; do
+		zt_authorize ctl "$WORK/ctl" "$NWID" "$(zt_addr "$WORK/$n")" || ok=0
+		t=100; while [ $t -gt 0 ] && [ ! -s "$WORK/$n/authtoken.secret" ]; do sleep 0.1; t=$((t - 1)); done
+		topo_run "$n" "$CLI" -D"$WORK/$n" join "$NWID" >/dev/null 2>&1
+	done
+	for n in o1 o2; do
+		t=600
+		while [ $t -gt 0 ]; do
+			ZIP[$n]=$(topo_run "$n" ip -4 -o addr show 2>/dev/null | grep -oE '10\.147\.17\.[0-9]+' | head -n1)
+			[ -n "${ZIP[$n]}" ] && break
+			sleep 0.1; t=$((t - 1))
+		done
+		[ -n "${ZIP[$n]}" ] || { note "official $n got no address"; ok=0; }
+	done
+	if [ $ok = 1 ]; then
+		have iperf3 && iperf "tap <-> tap (official zerotier-one)" o2 "" o1 "" "${ZIP[o2]}"
+		pingrtt "ping tap -> tap (official)" o1 "${ZIP[o2]}"
+		rr "tap -> tap (official)" o2 "" o1 "" "${ZIP[o2]}"
+	fi
+	for n in o1 o2; do topo_kill_pidfile "$WORK/$n/zerotier-one.pid"; done
+fi
+
+# ---- the table ---------------------------------------------------------------
+CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+python3 - "$RES" "$WORK/RESULTS.md" "$RUNS" "$SECS" "$TOPO_MODE" "$(nproc)" "$CPU" "$(uname -sr)" "$QUICK" "${ZT_OFFICIAL_BIN:-}" <<'EOF'
+import statistics, sys, datetime
+res, out, runs, secs, mode, nproc, cpu, kern, quick, official = sys.argv[1:11]
+rows, order = {}, []
+for line in open(res):
+    g, label, unit, better, v = line.rstrip("\n").split("\t")
+    try:
+        v = float(v)
+    except ValueError:
+        continue
+    k = (g, label, unit)
+    if k not in rows:
+        rows[k] = (better, [])
+        order.append(k)
+    rows[k][1].append(v)
+titles = {"throughput": "1. Single TCP stream (iperf3, %s s per run)" % secs,
+          "latency": "2. Latency", "http": "3. HTTP: wrk -t2 -c100 against nginx (1 KiB file)",
+          "http-p99": "3. HTTP latency p99", "connrate": "4. New TCP connections per second (tcp_rr -m conn -P 4)",
+          "engine": "5. Engine alone: packet armor", "engine-id": "5. Engine alone: identities and keys",
+          "memory": "6. Memory (VmRSS of the netcon daemon)"}
+def fmt(x):
+    return "%.0f" % x if abs(x) >= 100 else "%.2f" % x if abs(x) >= 1 else "%.3f" % x
+lines = ["# netcon benchmark results", "",
+         "%s; %s CPUs, %s; %s; topology: %s; %s run(s) per measurement, median shown%s." % (
+             datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), nproc, cpu, kern, mode, runs,
+             " (--quick)" if quick == "1" else ""),
+         "Produced by `make bench` (bench/run.sh). Ratio: against the first row of the same section and unit.", ""]
+groups = []
+for k in order:
+    if k[0] not in groups:
+        groups.append(k[0])
+for g in groups:
+    lines += ["## " + titles.get(g, g), "", "| measurement | median | unit | runs | ratio |", "|---|---:|---|---|---:|"]
+    ref = {}
+    for k in order:
+        if k[0] != g:
+            continue
+        better, vals = rows[k]
+        m = statistics.median(vals)
+        unit = k[2]
+        if unit not in ref:
+            ref[unit] = m
+        ratio = (m / ref[unit]) if ref[unit] else 0
+        lines.append("| %s | %s | %s | %s | %s |" % (k[1], fmt(m), unit, " ".join(fmt(v) for v in vals),
+                     "%.2fx" % ratio))
+    lines.append("")
+if not official:
+    lines.append("Official ZeroTier One: not measured (set ZT_OFFICIAL_BIN=/path/to/zerotier-one to include it).")
+open(out, "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+EOF
+[ "$OUT" = "-" ] || cp -f "$WORK/RESULTS.md" "$OUT"
+[ -s "$RES" ] || die "no measurement succeeded"
+exit 0
