@@ -603,8 +603,11 @@ static void switch_frag_add(struct zt_node *n, int64_t now, int64_t sock, const 
 void zt_switch_wire_in(struct zt_node *n, int64_t now, int64_t sock,
 		       const struct sockaddr_storage *from, const uint8_t *data, unsigned len)
 {
-	if (len == 13)
-		return;	/* legacy LAN beacon */
+	if (len == 13) {
+		/* legacy LAN beacon: ignored, but counted like any unusable datagram */
+		zt_count_drop(n, ZT_DROP_MALFORMED);
+		return;
+	}
 	if (len > ZT_FRAG_MIN && data[13] == ZT_FRAG_INDICATOR) {
 		uint64_t dest = zt_load_be(data + 8, 5);
 		unsigned total = data[14] >> 4, no = data[14] & 0x0f;
