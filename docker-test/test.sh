@@ -25,7 +25,9 @@
 # Environment: NC_COMPAT_RESULTS (results dir), NC_COMPAT_RESULTS_MD (table
 # file; "-" for none), NC_COMPAT_TIMEOUT (seconds per test, 180),
 # NC_TOPO=loopback (force the no-root layout), NC_COMPAT_BREAK=md5 (make the
-# expected md5 wrong: every md5 check must FAIL), NC_KEEP=1 (keep work dir).
+# expected md5 wrong: every md5 check must FAIL), NC_KEEP=1 (keep work dir),
+# NC_COMPAT_DRY=1 (harness self-check: the same entry points and checks with
+# no ZeroTier at all, applications on the plain underlay; needs root).
 set -u
 DT=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$DT/.." && pwd)
@@ -104,14 +106,16 @@ topo_node ctl && topo_node netcon && topo_node monitor || die "could not create 
 if [ "$TOPO_MODE" = netns ]; then MONITOR_MODE=tap; else MONITOR_MODE=netcon; fi
 zt_log "topology: $TOPO_MODE (controller ${TOPO_IP[ctl]}/${TOPO_PORT[ctl]}, netcon ${TOPO_IP[netcon]}/${TOPO_PORT[netcon]}, monitor ${TOPO_IP[monitor]}/${TOPO_PORT[monitor]} as $MONITOR_MODE), network $NWID"
 
+DRY=${NC_COMPAT_DRY:-}
+[ -n "$DRY" ] && [ "$TOPO_MODE" != netns ] && die "NC_COMPAT_DRY needs the netns topology (root)"
 cp -a "$BUILD/ctl" "$WORK/ctl"
 zt_no_planet_conf "$WORK/ctl/local.conf"
-zt_start ctl zerotier-netcon-service "$WORK/ctl" "${TOPO_PORT[ctl]}" || die "the controller did not start"
-zt_make_moon "$BUILD/ctl" "${TOPO_IP[ctl]}/${TOPO_PORT[ctl]}" "$WORK/moons.d" || die "could not sign the moon"
+[ -n "$DRY" ] || zt_start ctl zerotier-netcon-service "$WORK/ctl" "${TOPO_PORT[ctl]}" || die "the controller did not start"
+[ -n "$DRY" ] || zt_make_moon "$BUILD/ctl" "${TOPO_IP[ctl]}/${TOPO_PORT[ctl]}" "$WORK/moons.d" || die "could not sign the moon"
 for r in netcon monitor; do
 	mkdir -p "$WORK/seed-$r"
 	cp -a "$BUILD/seed/$r/." "$WORK/seed-$r/"
-	cp -f "$WORK"/moons.d/*.moon "$WORK/seed-$r/moons.d/"
+	cp -f "$WORK"/moons.d/*.moon "$WORK/seed-$r/moons.d/" 2>/dev/null
 done
 
 # ---- one test ------------------------------------------------------------
@@ -131,6 +135,7 @@ run_test() {
 			ZT_SEED="$WORK/seed-$r" NWID="$NWID" TEST="$name" RESULTS="$RESULTS" XCHG="$xchg" \
 			DATA="$w/data" APPDIR="$w/app" MONITOR_MODE="$MONITOR_MODE" SSH_KEYDIR="$BUILD/ssh" \
 			NC_WAIT_S="${NC_WAIT_S:-60}" NC_COMPAT_BREAK="${NC_COMPAT_BREAK:-}" NC_NO_PLANET=1 \
+			NC_DRY_ADDR="${DRY:+${TOPO_IP[$r]}}" \
 			bash "$d/${r}_entrypoint.sh" >"$xchg/$r.log" 2>&1 &
 		RPIDS+=($!)
 	done

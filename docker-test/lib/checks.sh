@@ -136,7 +136,7 @@ nc_redis_checks() {
 	nc_check_md5 "1 MiB value" "$got" "$exp"; nc_count $?
 
 	out=$($RUN timeout 90 redis-benchmark -h "$ip" -p "$port" -n 2000 -c 10 -q -t ping,set,get,lpush 2>&1)
-	printf 'redis-benchmark -n 2000 -c 10 -t ping,set,get,lpush:\n%s\n' "$out" | tr '\r' '\n' | grep -v '^$' | grep -v 'rps=' >>"$NC_RAW"
+	printf 'redis-benchmark -n 2000 -c 10 -t ping,set,get,lpush:\n%s\n' "$out" | tr '\r' '\n' | grep -v '^ *$' | grep -v 'rps=' >>"$NC_RAW"
 	got=$(printf '%s\n' "$out" | tr '\r' '\n' | grep -c 'requests per second')
 	nc_check_eq "redis-benchmark result lines" "$got" 5; nc_count $?
 }

@@ -19,6 +19,8 @@
 #   MONITOR_MODE tap (zerotier-one) or netcon (fallback: a second netcon
 #                daemon with clients under the preload)  [tap]
 #   NC_COMPAT_BREAK  "md5": make every expected md5 wrong (negative check)
+#   NC_DRY_ADDR  dry run (harness self-check): no ZeroTier at all, the
+#                application runs on the plain underlay at this address
 #   NC_WAIT_S    how long to wait for anything      [60]
 
 ZT_HOME=${ZT_HOME:-/var/lib/zerotier-one}
@@ -166,12 +168,18 @@ nc_wait_tap() {
 # nc_netcon_env - the environment an application gets inside the netcon:
 # LD_PRELOAD and ZT_NC_NETWORK, nothing else changed.
 nc_netcon_env() {
+	[ -n "${NC_DRY_ADDR:-}" ] && return 0
 	echo "LD_PRELOAD=$NC_PRELOAD ZT_NC_NETWORK=$ZT_HOME/nc_$NWID"
 }
 
 # nc_netcon_up - start the netcon daemon, wait for our address and the RPC
 # socket, publish the address as $XCHG/netcon_addr. Exits on failure.
 nc_netcon_up() {
+	if [ -n "${NC_DRY_ADDR:-}" ]; then
+		NETCON_ADDR=$NC_DRY_ADDR
+		echo "$NETCON_ADDR" >"$XCHG/netcon_addr"
+		return 0
+	fi
 	nc_start_daemon zerotier-netcon-service || { nc_result FAIL "netcon daemon did not start"; exit 1; }
 	NETCON_ADDR=$(nc_wait_addr) || { nc_result FAIL "netcon got no address on $NWID"; exit 1; }
 	nc_wait_socket "$ZT_HOME/nc_$NWID" || { nc_result FAIL "no RPC socket $ZT_HOME/nc_$NWID"; exit 1; }
@@ -183,6 +191,11 @@ nc_netcon_up() {
 # or a second netcon daemon (netcon mode). Sets MONITOR_ADDR and RUN (the
 # prefix that puts a client command on the virtual network). Exits on failure.
 nc_monitor_up() {
+	if [ -n "${NC_DRY_ADDR:-}" ]; then
+		MONITOR_ADDR=$NC_DRY_ADDR RUN=""
+		echo "$MONITOR_ADDR" >"$XCHG/monitor_addr"
+		return 0
+	fi
 	if [ "$MONITOR_MODE" = tap ]; then
 		nc_start_daemon zerotier-one || { nc_result FAIL "monitor zerotier-one did not start"; exit 1; }
 		MONITOR_ADDR=$(nc_wait_addr) || { nc_result FAIL "monitor got no address on $NWID"; exit 1; }
@@ -198,10 +211,14 @@ nc_monitor_up() {
 	echo "$MONITOR_ADDR" >"$XCHG/monitor_addr"
 }
 
-# nc_wait_peer_ready - wait for the other side's "ready" mark; print its address
+# nc_wait_ready WHO - wait for the other side's "ready" mark (netcon or
+# monitor); print its address. Exits with a FAIL verdict on time-out.
 nc_wait_ready() {
-	local who=$1
-	nc_wait_file "$XCHG/${who}_ready" "$NC_WAIT_S" || { nc_result FAIL "$who side never became ready"; exit 1; }
+	local who=$1 t=$(( NC_WAIT_S * 10 ))
+	while [ ! -e "$XCHG/${who}_ready" ]; do
+		sleep 0.1; t=$((t - 1))
+		[ $t -gt 0 ] || { nc_result FAIL "$who side never became ready"; exit 1; }
+	done
 	cat "$XCHG/${who}_addr"
 }
 

@@ -12,6 +12,7 @@ nc_www_prepare
 conf="$APPDIR/lighttpd"
 mkdir -p "$conf"
 chmod 755 "$DATA" "$WWW"
+chown www-data "$conf" 2>/dev/null   # lighttpd opens its log after dropping root
 cat >"$conf/lighttpd.conf" <<EOF
 server.document-root = "$WWW"
 server.port = 80
