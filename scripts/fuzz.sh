@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# scripts/fuzz.sh SECONDS - longer fuzzing runs (`make fuzz`): each built
+# build/fuzz/fuzz_* for SECONDS on a working copy of its corpus
+# (build/fuzz-corpus/<target>, seeded from tests/fuzz/corpus/<target>),
+# logging executions per target to build/fuzz-logs/<target>.log.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+B=${B:-build}
+SECS=${1:-60}
+mkdir -p "$B/fuzz-logs" "$B/fuzz-artifacts"
+status=0
+for f in "$B"/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f"); t=${name#fuzz_}
+	corpus=$B/fuzz-corpus/$t
+	mkdir -p "$corpus"
+	[ -d "tests/fuzz/corpus/$t" ] && cp -n "tests/fuzz/corpus/$t"/* "$corpus/" 2>/dev/null
+	log=$B/fuzz-logs/$t.log
+	"$f" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$B/fuzz-artifacts/$t-" "$corpus" >"$log" 2>&1
+	rc=$?
+	execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+	if [ "$rc" -eq 0 ]; then
+		echo "PASS: fuzz $t: ${execs:-?} executions in ${SECS}s, corpus $(ls "$corpus" | wc -l) inputs"
+	else
+		echo "FAIL: fuzz $t: exit $rc after ${execs:-?} executions (see $log, $B/fuzz-artifacts/)"
+		status=1
+	fi
+done
+exit $status

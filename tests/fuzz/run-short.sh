@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# tests/fuzz/run-short.sh - run every built fuzz target (build/fuzz/fuzz_*,
+# from `make fuzz-build`) for ~10 s on its seed corpus; PASS:/FAIL: per target.
+# Usage: tests/fuzz/run-short.sh [SECONDS]
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+B=${B:-build}
+SECS=${1:-10}
+found=0
+for f in "$B"/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	found=1
+	name=$(basename "$f"); t=${name#fuzz_}
+	seeds=tests/fuzz/corpus/$t
+	work=$(mktemp -d); log=$work/log
+	mkdir -p "$work/corpus"; [ -d "$seeds" ] && cp "$seeds"/* "$work/corpus/" 2>/dev/null
+	"$f" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$work/" "$work/corpus" >"$log" 2>&1
+	rc=$?
+	execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+	if [ "$rc" -eq 0 ]; then
+		echo "PASS: fuzz $t (${execs:-?} executions in ${SECS}s)"
+	else
+		echo "FAIL: fuzz $t: exit $rc"
+		grep -E 'ERROR|SUMMARY|artifact' "$log" | head -5 | sed 's/^/    /'
+		mkdir -p "$B/fuzz-artifacts" && cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$B/fuzz-artifacts/" 2>/dev/null
+	fi
+	rm -rf "$work"
+done
+[ "$found" -eq 1 ] || echo "SKIP: fuzz: no targets built (run make fuzz-build)"
