@@ -1,0 +1,202 @@
+/* stack_internal.h - shared by the files of stack/ only.
+ *
+ * lwIP keeps all of its state in globals (netif_list, tcp_active_pcbs, the
+ * timeout list, the core lock...). To have one independent TCP/IP stack per
+ * network, every instance loads its own copy of liblwip.so (copied to a
+ * unique file and dlopen'd RTLD_LOCAL, so the copy's internal references bind
+ * to itself) and calls it only through the function table struct nc_lwip.
+ * Nothing in this process links lwIP: a direct call would go to no copy at
+ * all (the link would fail), which keeps us honest. Only lwIP's headers are
+ * used, for types, struct layouts and field macros.
+ *
+ * Locking: one lock per instance, lwIP's own core lock (LOCK_TCPIP_CORE of
+ * that copy). It protects lwIP and every field of struct nc_stack and
+ * struct nc_conn marked (L) below. lwIP callbacks run with it held (on the
+ * tcpip thread for timers, on the caller's thread for nc_stack_frame_in()).
+ * The lock is not recursive: code running under it never calls back out.
+ */
+#ifndef NETCON_STACK_INTERNAL_H
+#define NETCON_STACK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "lwip/opt.h"
+#include "lwip/err.h"
+#include "lwip/ip_addr.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "lwip/tcpip.h"
+#include "lwip/etharp.h"
+#include "lwip/ethip6.h"
+#include "netif/ethernet.h"
+
+#include "stack/stack.h"
+
+/* Every lwIP function the stack uses, resolved with dlsym in the private copy. */
+#define NC_LWIP_FUNCS(X)                                                            \
+	X(tcpip_init) X(tcpip_callback) X(sys_lock_tcpip_core) X(sys_unlock_tcpip_core) \
+	X(netif_add) X(netif_remove) X(netif_set_up) X(netif_set_down)                \
+	X(netif_set_link_up) X(netif_set_addr) X(netif_add_ip6_address)               \
+	X(netif_ip6_addr_set) X(netif_ip6_addr_set_state) X(netif_create_ip6_linklocal_address)             \
+	X(ethernet_input) X(etharp_output) X(ethip6_output)                           \
+	X(pbuf_alloc) X(pbuf_free) X(pbuf_copy_partial)                               \
+	X(tcp_new_ip_type) X(tcp_arg) X(tcp_recv) X(tcp_sent) X(tcp_err)             \
+	X(tcp_accept) X(tcp_recved) X(tcp_bind) X(tcp_connect)                        \
+	X(tcp_listen_with_backlog_and_err) X(tcp_abort) X(tcp_close) X(tcp_shutdown) \
+	X(tcp_write) X(tcp_output)
+
+/* struct nc_lwip - one loaded copy of liblwip.so and its entry points */
+struct nc_lwip {
+	void *dl;
+#define NC_LWIP_MEMBER(name) __typeof__(name) *name;
+	NC_LWIP_FUNCS(NC_LWIP_MEMBER)
+#undef NC_LWIP_MEMBER
+};
+
+int nc_lwip_load(struct nc_lwip *l, const char *path, const char *tmp_dir);
+void nc_lwip_unload(struct nc_lwip *l);
+
+/* A frame waiting for nc_stack_out_drain() */
+struct nc_frame {
+	struct nc_frame *next;
+	unsigned len;
+	uint8_t data[];
+};
+
+/* A connection accepted by lwIP whose record could not be sent yet */
+struct nc_pending_accept {
+	struct nc_pending_accept *next;
+	struct nc_conn *conn;
+	int app_fd;
+};
+
+/* A connect completion to report, outside the lock, from the bridge thread */
+struct nc_done {
+	struct nc_done *next;
+	nc_stack_connect_done_fn fn;
+	void *arg;
+	uint64_t id;
+	int result;
+};
+
+#define NC_STACK_MAX_ADDRS 16
+#define NC_STACK_TOMBS 1024
+#define NC_STACK_IOBUF 65536
+
+/* struct nc_conn - one socket: our end of its socketpair plus its pcb */
+struct nc_conn {
+	struct nc_stack *st;
+	uint64_t id;			/* inode of the application's end */
+	struct nc_conn *hnext;		/* (L) hash chain */
+	struct nc_conn *gnext;		/* (L) graveyard */
+	int fd;				/* our end, non-blocking */
+	int family;			/* AF_INET or AF_INET6 */
+	int state;			/* (L) NC_SOCK_* */
+	int dead;			/* (L) freed; waiting in the graveyard */
+	struct tcp_pcb *pcb;		/* (L) owned pcb, NULL once lwIP has it */
+	unsigned hold;			/* (L) bytes at the head of our receive queue
+					 * already dealt with (junk or sent) */
+	/* readiness hints from the edge-triggered epoll, and protocol progress (L) */
+	unsigned can_read : 1, can_write : 1;
+	unsigned app_eof : 1;		/* app will write no more (RDHUP) */
+	unsigned app_noread : 1;	/* app will read no more (HUP / EPIPE) */
+	unsigned tx_fin : 1;		/* app EOF passed to lwIP */
+	unsigned remote_fin : 1;	/* FIN received */
+	unsigned fin_delivered : 1;	/* shutdown(fd, SHUT_WR) done */
+	unsigned in_cb : 1;		/* inside an lwIP callback for pcb */
+	unsigned abort_req : 1;		/* reset wanted (done by whoever owns the moment) */
+	unsigned disown_req : 1;	/* tcp_close wanted at the end of the callback */
+	/* net -> app data not yet written to fd (L) */
+	struct pbuf *rxq, *rxq_tail;
+	unsigned rxq_off;
+	uint32_t rxq_bytes;
+	int pending_err;		/* (L) for SO_ERROR, positive errno */
+	nc_stack_connect_done_fn done;	/* (L) while NC_SOCK_CONNECTING */
+	void *done_arg;
+	/* names, in lwIP form, kept for when the pcb is gone (L) */
+	ip_addr_t local_ip, remote_ip;
+	uint16_t local_port, remote_port;
+	int has_remote;
+	/* options (L) */
+	int v6only, reuseaddr, nodelay, keepalive, keepidle, keepintvl, keepcnt;
+	int rcvbuf, sndbuf;
+	struct linger linger;
+	/* listener (L) */
+	int backlog;
+	struct nc_pending_accept *acc_head, *acc_tail;
+	unsigned acc_n;
+	int counted_open;		/* counted in stats.conns_open */
+};
+
+struct nc_tomb {
+	uint64_t id;
+	int err;
+};
+
+/* struct nc_stack - one network's TCP/IP stack */
+struct nc_stack {
+	struct nc_lwip L;
+	uint64_t nwid;
+	uint64_t mac;
+	nc_stack_frame_out_fn frame_out;
+	void *user;
+
+	struct netif netif;		/* (L) */
+	int netif_added;
+	pthread_t tcpip_thread;
+	int tcpip_running;
+	pthread_mutex_t init_mu;
+	pthread_cond_t init_cv;
+	int init_done;
+
+	struct sockaddr_storage addrs[NC_STACK_MAX_ADDRS];	/* (L) */
+	int naddrs;
+
+	/* out queue: its own small mutex, so draining never waits for lwIP */
+	pthread_mutex_t outq_mu;
+	struct nc_frame *outq_head, *outq_tail;
+	unsigned outq_len;
+	int out_efd;
+
+	/* bridge thread */
+	int epfd;
+	int wake_efd;
+	pthread_t bridge_thread;
+	int bridge_running;
+	volatile int bridge_stop;
+
+	/* sockets (L) */
+	struct nc_conn **tab;
+	unsigned tab_size, nconns;
+	struct nc_conn *graveyard;
+	struct nc_done *done_head, *done_tail;
+	struct nc_tomb tombs[NC_STACK_TOMBS];
+	unsigned tomb_next;
+	uint8_t iobuf[NC_STACK_IOBUF + 1];	/* (L) scratch for app -> net */
+
+	/* counters (atomics) */
+	uint64_t frames_in, frames_out, frames_dropped;
+	uint64_t conns_open, conns_total, listeners;
+};
+
+/* stack.c */
+void nc_stack_lock(struct nc_stack *st);
+void nc_stack_unlock(struct nc_stack *st);
+void nc_stack_wake(struct nc_stack *st);
+
+/* tcp_bridge.c */
+void nc_bridge_event(struct nc_stack *st, struct nc_conn *c, uint32_t events);
+void nc_bridge_reap(struct nc_stack *st);
+void nc_bridge_abort_all(struct nc_stack *st);
+int nc_bridge_onlink(struct nc_stack *st, const ip_addr_t *ip);
+
+/* sock_opts.c */
+void nc_opts_apply(struct nc_stack *st, struct nc_conn *c);
+
+/* helpers shared by tcp_bridge.c and sock_opts.c */
+struct nc_conn *nc_conn_find(struct nc_stack *st, uint64_t id);
+
+#endif

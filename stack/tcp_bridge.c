@@ -1,0 +1,1432 @@
+/* tcp_bridge.c - TCP sockets: socketpair ends <-> lwIP raw-API pcbs.
+ *
+ * Theory of operation
+ *
+ * Each socket is an AF_UNIX stream socketpair. The application holds one end
+ * ("app end"); we keep the other ("our end", non-blocking) in the bridge
+ * thread's epoll, edge-triggered, with EPOLLIN|EPOLLOUT|EPOLLRDHUP. Every
+ * field of a connection is guarded by the instance's lwIP core lock, so lwIP
+ * callbacks (tcpip thread, or whoever calls nc_stack_frame_in) and the
+ * bridge thread pump the same connection under the same lock.
+ *
+ * States: NEW -> BOUND -> LISTENING, or NEW/BOUND -> CONNECTING -> CONNECTED
+ * (-> CLOSED on failure); accepted connections start CONNECTED.
+ *
+ * App -> network: when our end is readable and lwIP has send buffer
+ * (tcp_sndbuf, snd_queuelen), read up to that much and tcp_write(COPY) it;
+ * without window we stop and resume from tcp_sent. Network -> app: tcp_recv
+ * queues the pbufs and writes them to our end; on EAGAIN they stay queued
+ * and tcp_recved is withheld, so lwIP's window closes (back-pressure end to
+ * end, nothing dropped); EPOLLOUT resumes, tcp_recved follows each write.
+ *
+ * The "held byte", and ECONNRESET: when a stream socket of a Linux AF_UNIX
+ * pair is closed while its receive queue is not empty, the kernel sets
+ * ECONNRESET on the peer (unix_release_sock): the peer's read returns its
+ * remaining data, then -1/ECONNRESET, and poll shows POLLERR|POLLHUP. The
+ * kernel gives no other way to make an AF_UNIX peer see a reset. So we keep
+ * our receive queue non-empty for the whole life of a connection: its first
+ * byte is always one we have already dealt with (c->hold counts them). On
+ * new data we SIOCINQ, read all but the last new byte (consuming the old
+ * held one too) and MSG_PEEK that last byte, which becomes the new held
+ * byte. A reset from the peer then closes our end as is; a graceful end
+ * drains our queue before closing so the application reads a clean EOF.
+ * Accepted connections start with one junk byte written from the app end
+ * before it is handed out.
+ *
+ * Non-blocking connect: an AF_UNIX stream socket polls writable while the
+ * bytes it has sent and the peer has not read use at most a quarter of its
+ * SO_SNDBUF. At nc_stack_sock_new() we write junk from the app end until it
+ * no longer polls writable (about 64 kB sits in our receive queue, counted
+ * in c->hold). When a connect completes (or fails) we read and discard all
+ * but one byte of it, which the application sees as POLLOUT. No SO_SNDBUF
+ * change is needed, so nothing has to be restored on a fd we no longer
+ * hold. A listen() discards all of it.
+ *
+ * Half-close: EOF on our end (EPOLLRDHUP: the app did shutdown(SHUT_WR) or
+ * closed) -> once its data is all in lwIP, tcp_shutdown(TX) (a FIN). EPOLLHUP
+ * (both directions of our end shut: the app closed every copy, or shut down
+ * both ways) or EPIPE on write -> the app reads no more; once its data is
+ * forwarded we tcp_close (lwIP sends RST if it had unread data, like a
+ * kernel socket). Remote FIN -> after the queued data, shutdown(our end,
+ * SHUT_WR): the app reads EOF. When both directions are done we hand the pcb
+ * to lwIP with tcp_close (it must not reach TIME_WAIT in our hands: lwIP
+ * frees TIME_WAIT pcbs without telling us) and, once the queued data is
+ * written, drain and close our end and free the connection.
+ *
+ * Freed connections go to a graveyard that the bridge thread empties after
+ * each epoll batch, so an event already fetched for them is harmless.
+ * Connect completions are queued and run by the bridge thread after it has
+ * released the lock (so done() may call back into the stack).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+
+#include "stack/stack_internal.h"
+
+static const uint8_t bridge_junk[32768];
+
+static void conn_check(struct nc_conn *c);
+static void conn_destroy(struct nc_conn *c, int reset);
+
+/* ---- table ---- */
+
+/* conn_hash() - bucket of an id */
+static unsigned conn_hash(const struct nc_stack *st, uint64_t id)
+{
+	return (unsigned)((id * 0x9E3779B97F4A7C15ull) >> 32) & (st->tab_size - 1);
+}
+
+/* nc_conn_find() - the live connection with this id, or NULL (lock held) */
+struct nc_conn *nc_conn_find(struct nc_stack *st, uint64_t id)
+{
+	for (struct nc_conn *c = st->tab[conn_hash(st, id)]; c; c = c->hnext)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* conn_insert() - add to the table, growing it (lock held) */
+static void conn_insert(struct nc_stack *st, struct nc_conn *c)
+{
+	if (st->nconns >= st->tab_size) {
+		unsigned nsize = st->tab_size * 2;
+		struct nc_conn **nt = calloc(nsize, sizeof(*nt));
+		if (nt) {
+			struct nc_conn **ot = st->tab;
+			unsigned osize = st->tab_size;
+			st->tab = nt;
+			st->tab_size = nsize;
+			for (unsigned i = 0; i < osize; i++) {
+				while (ot[i]) {
+					struct nc_conn *x = ot[i];
+					unsigned h = conn_hash(st, x->id);
+					ot[i] = x->hnext;
+					x->hnext = nt[h];
+					nt[h] = x;
+				}
+			}
+			free(ot);
+		}
+	}
+	unsigned h = conn_hash(st, c->id);
+	c->hnext = st->tab[h];
+	st->tab[h] = c;
+	st->nconns++;
+}
+
+/* conn_unlink() - remove from the table (lock held) */
+static void conn_unlink(struct nc_stack *st, struct nc_conn *c)
+{
+	for (struct nc_conn **pp = &st->tab[conn_hash(st, c->id)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			st->nconns--;
+			return;
+		}
+	}
+}
+
+/* ---- addresses ---- */
+
+/* bridge_sa_to_ip() - parse a sockaddr for a socket of @family.
+ * v4-mapped IPv6 addresses become IPv4. Return: 0 or -errno */
+static int bridge_sa_to_ip(struct nc_stack *st, int family, const struct sockaddr *sa,
+			   socklen_t len, ip_addr_t *ip, u16_t *port)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (!sa || len < sizeof(sa_family_t))
+		return -EINVAL;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+		if (family != AF_INET)
+			return -EAFNOSUPPORT;
+		if (len < sizeof(*sin))
+			return -EINVAL;
+		IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V4);
+		ip_2_ip4(ip)->addr = sin->sin_addr.s_addr;
+		*port = ntohs(sin->sin_port);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		const uint8_t *b = s6->sin6_addr.s6_addr;
+		if (family != AF_INET6)
+			return -EAFNOSUPPORT;
+		if (len < sizeof(*s6))
+			return -EINVAL;
+		*port = ntohs(s6->sin6_port);
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (memcmp(b, mapped, 12) == 0) {
+			IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V4);
+			memcpy(&ip_2_ip4(ip)->addr, b + 12, 4);
+			return 0;
+		}
+		IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V6);
+		memcpy(ip_2_ip6(ip)->addr, b, 16);
+		ip6_addr_clear_zone(ip_2_ip6(ip));
+		ip6_addr_assign_zone(ip_2_ip6(ip), IP6_UNICAST, &st->netif);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* bridge_ip_to_sa() - express an lwIP address in the socket's family */
+static void bridge_ip_to_sa(int family, const ip_addr_t *ip, u16_t port,
+			    struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		if (ip && IP_IS_V4(ip))
+			sin->sin_addr.s_addr = ip_2_ip4(ip)->addr;
+		*len = sizeof(*sin);
+		return;
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	if (ip && IP_IS_V4_VAL(*ip) && IP_GET_TYPE(ip) == IPADDR_TYPE_V4) {
+		s6->sin6_addr.s6_addr[10] = 0xff;
+		s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(s6->sin6_addr.s6_addr + 12, &ip_2_ip4(ip)->addr, 4);
+	} else if (ip && IP_IS_V6(ip)) {
+		memcpy(s6->sin6_addr.s6_addr, ip_2_ip6(ip)->addr, 16);
+		if (ip6_addr_islinklocal(ip_2_ip6(ip)))
+			s6->sin6_scope_id = ip6_addr_zone(ip_2_ip6(ip));
+	}
+	*len = sizeof(*s6);
+}
+
+/* bridge_prefix_match() - first @plen bits of a and b equal */
+static int bridge_prefix_match(const uint8_t *a, const uint8_t *b, unsigned plen)
+{
+	unsigned full = plen / 8, rem = plen % 8;
+
+	if (memcmp(a, b, full) != 0)
+		return 0;
+	if (rem == 0)
+		return 1;
+	uint8_t m = (uint8_t)(0xff << (8 - rem));
+	return (a[full] & m) == (b[full] & m);
+}
+
+/**
+ * nc_bridge_onlink() - is @ip reachable on this network (lock held)?
+ * @st:	stack
+ * @ip:	destination
+ *
+ * Only on-link destinations are reachable (no routes via gateways).
+ * Return: 1 or 0
+ */
+int nc_bridge_onlink(struct nc_stack *st, const ip_addr_t *ip)
+{
+	if (IP_IS_V6(ip) && ip6_addr_islinklocal(ip_2_ip6(ip)))
+		return 1;
+	for (int i = 0; i < st->naddrs; i++) {
+		const struct sockaddr_storage *ss = &st->addrs[i];
+		if (ss->ss_family == AF_INET && IP_IS_V4(ip)) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+			unsigned plen = ntohs(sin->sin_port);
+			if (bridge_prefix_match((const uint8_t *)&sin->sin_addr.s_addr,
+						(const uint8_t *)&ip_2_ip4(ip)->addr, plen > 32 ? 32 : plen))
+				return 1;
+		} else if (ss->ss_family == AF_INET6 && IP_IS_V6(ip)) {
+			const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+			unsigned plen = ntohs(s6->sin6_port);
+			if (bridge_prefix_match(s6->sin6_addr.s6_addr,
+						(const uint8_t *)ip_2_ip6(ip)->addr, plen > 128 ? 128 : plen))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* bridge_is_local() - is @ip one of our addresses (or any)? */
+static int bridge_is_local(struct nc_stack *st, const ip_addr_t *ip)
+{
+	if (ip_addr_isany(ip))
+		return 1;
+	if (IP_IS_V4(ip))
+		return ip4_addr_cmp(ip_2_ip4(ip), netif_ip4_addr(&st->netif));
+	for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
+		if (ip6_addr_isvalid(netif_ip6_addr_state(&st->netif, i)) &&
+		    memcmp(ip_2_ip6(ip)->addr, netif_ip6_addr(&st->netif, i)->addr, 16) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* bridge_err() - lwIP error to -errno */
+static int bridge_err(err_t e)
+{
+	switch (e) {
+	case ERR_OK:	return 0;
+	case ERR_MEM:	return -ENOMEM;
+	case ERR_BUF:	return -ENOBUFS;
+	case ERR_RTE:	return -ENETUNREACH;
+	case ERR_USE:	return -EADDRINUSE;
+	case ERR_ISCONN: return -EISCONN;
+	case ERR_ALREADY: return -EALREADY;
+	case ERR_CONN:	return -ENOTCONN;
+	case ERR_RST:	return -ECONNRESET;
+	case ERR_ABRT:	return -ECONNABORTED;
+	case ERR_TIMEOUT: return -ETIMEDOUT;
+	case ERR_VAL:
+	case ERR_ARG:	return -EINVAL;
+	default:	return -EIO;
+	}
+}
+
+/* ---- connection life ---- */
+
+/* conn_new() - allocate a connection around our end @fd (not yet in the table) */
+static struct nc_conn *conn_new(struct nc_stack *st, int fd, int family, uint64_t id)
+{
+	struct nc_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->st = st;
+	c->fd = fd;
+	c->family = family;
+	c->id = id;
+	c->state = NC_SOCK_NEW;
+	c->rcvbuf = 131072;
+	c->sndbuf = 16384;
+	c->keepidle = 7200;
+	c->keepintvl = 75;
+	c->keepcnt = 9;
+	c->backlog = 128;
+	return c;
+}
+
+/* conn_register() - table + epoll (lock held). Return: 0 or -errno */
+static int conn_register(struct nc_stack *st, struct nc_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+				  .data.ptr = c };
+
+	if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		return -errno;
+	conn_insert(st, c);
+	return 0;
+}
+
+/* conn_tomb() - remember a freed socket's error and names (lock held) */
+static void conn_tomb(struct nc_conn *c)
+{
+	struct nc_stack *st = c->st;
+	struct nc_tomb *t = &st->tombs[st->tomb_next++ % NC_STACK_TOMBS];
+
+	t->id = c->id;
+	t->err = c->pending_err;
+}
+
+/* conn_queue_done() - queue a connect completion for the bridge thread */
+static void conn_queue_done(struct nc_conn *c, int result)
+{
+	struct nc_stack *st = c->st;
+	struct nc_done *d;
+
+	if (!c->done)
+		return;
+	d = malloc(sizeof(*d));
+	if (d) {
+		d->next = NULL;
+		d->fn = c->done;
+		d->arg = c->done_arg;
+		d->id = c->id;
+		d->result = result;
+		if (st->done_tail)
+			st->done_tail->next = d;
+		else
+			st->done_head = d;
+		st->done_tail = d;
+		nc_stack_wake(st);
+	}
+	c->done = NULL;
+}
+
+/* conn_detach() - stop lwIP calling us about c's pcb; forget it */
+static struct tcp_pcb *conn_detach(struct nc_conn *c)
+{
+	struct nc_stack *st = c->st;
+	struct tcp_pcb *pcb = c->pcb;
+
+	if (!pcb)
+		return NULL;
+	st->L.tcp_arg(pcb, NULL);
+	if (c->state == NC_SOCK_LISTENING) {
+		st->L.tcp_accept(pcb, NULL);
+	} else {
+		st->L.tcp_recv(pcb, NULL);
+		st->L.tcp_sent(pcb, NULL);
+		st->L.tcp_err(pcb, NULL);
+	}
+	/* keep the names for getsockname/getpeername after the pcb is gone */
+	ip_addr_copy(c->local_ip, pcb->local_ip);
+	c->local_port = pcb->local_port;
+	if (c->state != NC_SOCK_LISTENING && c->has_remote) {
+		ip_addr_copy(c->remote_ip, pcb->remote_ip);
+		c->remote_port = pcb->remote_port;
+	}
+	c->pcb = NULL;
+	return pcb;
+}
+
+/* conn_abort_pcb() - RST and drop the pcb. Not for the pcb of the lwIP
+ * callback being run (those return ERR_ABRT through conn_cb_end). */
+static void conn_abort_pcb(struct nc_conn *c)
+{
+	struct tcp_pcb *pcb = conn_detach(c);
+
+	if (pcb)
+		c->st->L.tcp_abort(pcb);
+}
+
+/* conn_disown() - graceful: hand the pcb to lwIP with tcp_close */
+static void conn_disown(struct nc_conn *c)
+{
+	struct nc_stack *st = c->st;
+	struct tcp_pcb *pcb;
+
+	if (!c->pcb)
+		return;
+	/* after a FIN nothing more arrives: open the window for what is still
+	 * queued for the app, else tcp_close would answer with a RST */
+	if (c->remote_fin && c->rxq_bytes && c->state == NC_SOCK_CONNECTED) {
+		uint32_t n = c->rxq_bytes;
+		while (n) {
+			u16_t k = n > 0xffff ? 0xffff : (u16_t)n;
+			st->L.tcp_recved(c->pcb, k);
+			n -= k;
+		}
+	}
+	pcb = conn_detach(c);
+	if (st->L.tcp_close(pcb) != ERR_OK)
+		st->L.tcp_abort(pcb);
+}
+
+/* conn_discard() - read and drop @n bytes of our receive queue */
+static void conn_discard(struct nc_conn *c, unsigned n)
+{
+	while (n) {
+		ssize_t r = read(c->fd, c->st->iobuf, n > NC_STACK_IOBUF ? NC_STACK_IOBUF : n);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		n -= (unsigned)r;
+	}
+}
+
+/* conn_drain_all() - drop everything in our receive queue */
+static void conn_drain_all(struct nc_conn *c)
+{
+	for (;;) {
+		ssize_t r = read(c->fd, c->st->iobuf, NC_STACK_IOBUF);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+	}
+	c->hold = 0;
+}
+
+/* rxq_free() - drop the data queued for the app */
+static void rxq_free(struct nc_conn *c)
+{
+	if (c->rxq)
+		c->st->L.pbuf_free(c->rxq);
+	c->rxq = c->rxq_tail = NULL;
+	c->rxq_off = 0;
+	c->rxq_bytes = 0;
+}
+
+/* rxq_consume() - @n bytes were written to the app: free what is done */
+static void rxq_consume(struct nc_conn *c, size_t n)
+{
+	c->rxq_bytes -= (uint32_t)n;
+	while (c->rxq) {
+		struct pbuf *q = c->rxq;
+		size_t left = q->len - c->rxq_off;
+		if (n < left) {
+			c->rxq_off += (unsigned)n;
+			return;
+		}
+		n -= left;
+		c->rxq = q->next;
+		q->next = NULL;
+		c->rxq_off = 0;
+		c->st->L.pbuf_free(q);
+	}
+	c->rxq_tail = NULL;
+}
+
+/* conn_destroy() - free a connection (lock held). @reset: the application
+ * must see ECONNRESET (our queue is left non-empty: see the top of file);
+ * otherwise our queue is drained first so it reads a clean EOF. */
+static void conn_destroy(struct nc_conn *c, int reset)
+{
+	struct nc_stack *st = c->st;
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	if (c->pcb) {
+		if (c->state == NC_SOCK_LISTENING) {
+			struct tcp_pcb *lpcb = conn_detach(c);
+			st->L.tcp_close(lpcb);	/* listen pcbs cannot be aborted */
+		} else if (reset || c->state != NC_SOCK_CONNECTED)
+			conn_abort_pcb(c);
+		else
+			conn_disown(c);
+	}
+	rxq_free(c);
+	while (c->acc_head) {
+		struct nc_pending_accept *pa = c->acc_head;
+		c->acc_head = pa->next;
+		close(pa->app_fd);
+		conn_destroy(pa->conn, 1);
+		free(pa);
+	}
+	c->acc_tail = NULL;
+	c->acc_n = 0;
+	if (c->state == NC_SOCK_CONNECTING)
+		conn_queue_done(c, -ECONNABORTED);
+	if (c->state == NC_SOCK_LISTENING)
+		__atomic_sub_fetch(&st->listeners, 1, __ATOMIC_RELAXED);
+	if (c->counted_open)
+		__atomic_sub_fetch(&st->conns_open, 1, __ATOMIC_RELAXED);
+	if (!reset)
+		conn_drain_all(c);
+	epoll_ctl(st->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	c->state = NC_SOCK_CLOSED;
+	conn_tomb(c);
+	conn_unlink(st, c);
+	c->gnext = st->graveyard;
+	st->graveyard = c;
+}
+
+/* ---- pumps ---- */
+
+/* conn_app_noread() - the app can no longer read: drop what it would get */
+static void conn_app_noread(struct nc_conn *c)
+{
+	c->app_noread = 1;
+	rxq_free(c);
+}
+
+/* conn_pump_rx() - network -> app: write queued pbufs to our end */
+static void conn_pump_rx(struct nc_conn *c)
+{
+	struct nc_stack *st = c->st;
+	size_t total = 0;
+
+	while (c->rxq && c->can_write && !c->app_noread) {
+		struct iovec iov[64];
+		int n = 0;
+		unsigned off = c->rxq_off;
+		for (struct pbuf *q = c->rxq; q && n < 64; q = q->next, off = 0) {
+			if (q->len > off) {
+				iov[n].iov_base = (uint8_t *)q->payload + off;
+				iov[n].iov_len = q->len - off;
+				n++;
+			}
+		}
+		if (n == 0) {
+			rxq_consume(c, 0);	/* only empty pbufs ahead: free them */
+			continue;
+		}
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		ssize_t w = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				c->can_write = 0;
+				break;
+			}
+			conn_app_noread(c);	/* EPIPE / ECONNRESET */
+			break;
+		}
+		rxq_consume(c, (size_t)w);
+		total += (size_t)w;
+	}
+	if (total && c->pcb) {
+		while (total) {
+			u16_t k = total > 0xffff ? 0xffff : (u16_t)total;
+			st->L.tcp_recved(c->pcb, k);
+			total -= k;
+		}
+	}
+	if (!c->rxq && c->remote_fin && !c->fin_delivered && !c->app_noread) {
+		shutdown(c->fd, SHUT_WR);
+		c->fin_delivered = 1;
+	}
+}
+
+/* conn_send_fin() - the app's data is all in lwIP and it sent EOF */
+static void conn_send_fin(struct nc_conn *c)
+{
+	struct nc_stack *st = c->st;
+
+	c->tx_fin = 1;
+	if (!c->pcb)
+		return;
+	if (c->remote_fin || c->app_noread || st->L.tcp_shutdown(c->pcb, 0, 1) != ERR_OK)
+		conn_disown(c);
+	else
+		st->L.tcp_output(c->pcb);
+}
+
+/* conn_pump_tx() - app -> network: move what the send buffer allows */
+static void conn_pump_tx(struct nc_conn *c)
+{
+	struct nc_stack *st = c->st;
+	int wrote = 0;
+
+	while (c->pcb && !c->tx_fin && (c->can_read || c->app_eof)) {
+		int avail = 0;
+		if (ioctl(c->fd, SIOCINQ, &avail) < 0)
+			avail = 0;
+		if ((unsigned)avail <= c->hold) {
+			c->can_read = 0;
+			if (c->app_eof)
+				conn_send_fin(c);
+			break;
+		}
+		unsigned win = tcp_sndbuf(c->pcb);
+		unsigned qlen = c->pcb->snd_queuelen;
+		unsigned qfree = TCP_SND_QUEUELEN > qlen ? TCP_SND_QUEUELEN - qlen : 0;
+		unsigned mss = c->pcb->mss ? c->pcb->mss : TCP_MSS;
+		if (qfree < 4)
+			win = 0;
+		else if (win > (qfree - 3) * mss)
+			win = (qfree - 3) * mss;
+		if (win > 0xffff)
+			win = 0xffff;
+		if (win == 0)
+			break;	/* tcp_sent() calls us again */
+		unsigned k = (unsigned)avail - c->hold;
+		if (k > win)
+			k = win;
+		if (c->hold > 1) {
+			conn_discard(c, c->hold - 1);
+			c->hold = 1;
+		}
+		/* consume the held byte(s) and all but the last new byte, then
+		 * peek that one: it is the next held byte */
+		unsigned want = c->hold + k - 1;
+		ssize_t r = 0;
+		if (want) {
+			r = read(c->fd, st->iobuf, want);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (r <= 0) {
+				conn_app_noread(c);
+				c->app_eof = 1;
+				break;
+			}
+		}
+		if ((size_t)r < want) {
+			/* short read (should not happen): send what we got, hold nothing */
+			if ((unsigned)r > c->hold) {
+				if (st->L.tcp_write(c->pcb, st->iobuf + c->hold, (u16_t)(r - c->hold),
+						    TCP_WRITE_FLAG_COPY) != ERR_OK)
+					goto fail;
+				wrote = 1;
+			}
+			c->hold = 0;
+			continue;
+		}
+		if (recv(c->fd, st->iobuf + want, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
+			/* queue emptied under us: send the k-1 new bytes read */
+			if (k > 1) {
+				if (st->L.tcp_write(c->pcb, st->iobuf + c->hold, (u16_t)(k - 1),
+						    TCP_WRITE_FLAG_COPY) != ERR_OK)
+					goto fail;
+				wrote = 1;
+			}
+			c->hold = 0;
+			continue;
+		}
+		if (st->L.tcp_write(c->pcb, st->iobuf + c->hold, (u16_t)k, TCP_WRITE_FLAG_COPY) != ERR_OK)
+			goto fail;
+		c->hold = 1;
+		wrote = 1;
+	}
+	if (wrote && c->pcb)
+		st->L.tcp_output(c->pcb);
+	return;
+fail:
+	/* out of memory in lwIP with bytes already taken from the app: the
+	 * stream cannot continue intact */
+	c->pending_err = ENOMEM;
+	c->abort_req = 1;
+}
+
+/* conn_check() - advance the end-of-connection state machine (lock held) */
+static void conn_check(struct nc_conn *c)
+{
+	if (c->dead || c->state != NC_SOCK_CONNECTED)
+		return;
+	if (c->app_noread && !c->tx_fin && !c->pcb)
+		c->tx_fin = 1;
+	if (c->pcb && c->tx_fin && (c->remote_fin || c->app_noread) && !c->in_cb)
+		conn_disown(c);
+	if (c->pcb && c->tx_fin && (c->remote_fin || c->app_noread) && c->in_cb)
+		c->disown_req = 1;
+	if (!c->pcb && c->tx_fin && (c->fin_delivered || c->app_noread))
+		conn_destroy(c, 0);
+}
+
+/* conn_service() - pump both ways and check for the end */
+static void conn_service(struct nc_conn *c)
+{
+	if (c->dead || c->state != NC_SOCK_CONNECTED)
+		return;
+	if (c->rxq || (c->remote_fin && !c->fin_delivered))
+		conn_pump_rx(c);
+	conn_pump_tx(c);
+	conn_check(c);
+}
+
+/* ---- lwIP callbacks (lock held) ---- */
+
+/* conn_cb_begin() / conn_cb_end() - bracket work on the pcb of the current
+ * callback: aborting it must be signalled to lwIP with ERR_ABRT */
+static void conn_cb_begin(struct nc_conn *c)
+{
+	c->in_cb = 1;
+}
+
+static err_t conn_cb_end(struct nc_conn *c)
+{
+	struct nc_stack *st = c->st;
+
+	c->in_cb = 0;
+	if (c->abort_req && c->pcb) {
+		struct tcp_pcb *pcb = conn_detach(c);
+		c->abort_req = 0;
+		st->L.tcp_abort(pcb);
+		conn_destroy(c, 1);
+		return ERR_ABRT;
+	}
+	c->abort_req = 0;
+	if (c->disown_req) {
+		c->disown_req = 0;
+		conn_disown(c);
+		conn_check(c);
+	}
+	return ERR_OK;
+}
+
+/* conn_recv_cb() - data or FIN (p == NULL) from the peer */
+static err_t conn_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct nc_conn *c = arg;
+
+	if (!c)
+		return p ? ERR_VAL : ERR_OK;	/* detached: cannot happen */
+	if (!p) {
+		c->remote_fin = 1;
+	} else if (c->app_noread) {
+		c->st->L.tcp_recved(pcb, p->tot_len);
+		c->st->L.pbuf_free(p);
+		return ERR_OK;
+	} else {
+		c->rxq_bytes += p->tot_len;
+		if (c->rxq_tail)
+			c->rxq_tail->next = p;
+		else
+			c->rxq = p;
+		struct pbuf *t = p;
+		while (t->next)
+			t = t->next;
+		c->rxq_tail = t;
+	}
+	conn_cb_begin(c);
+	conn_pump_rx(c);
+	conn_check(c);
+	return conn_cb_end(c);
+}
+
+/* conn_sent_cb() - the peer acked data: there is send buffer again */
+static err_t conn_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct nc_conn *c = arg;
+
+	if (!c)
+		return ERR_OK;
+	conn_cb_begin(c);
+	conn_pump_tx(c);
+	conn_check(c);
+	return conn_cb_end(c);
+}
+
+/* conn_err_cb() - lwIP freed the pcb: reset, timeout, refused */
+static void conn_err_cb(void *arg, err_t err)
+{
+	struct nc_conn *c = arg;
+
+	if (!c)
+		return;
+	c->pcb = NULL;
+	if (c->state == NC_SOCK_CONNECTING) {
+		int res = err == ERR_ABRT ? -ETIMEDOUT : -ECONNREFUSED;
+		c->pending_err = -res;
+		c->state = NC_SOCK_CLOSED;
+		if (c->hold > 1) {
+			conn_discard(c, c->hold - 1);
+			c->hold = 1;
+		}
+		conn_queue_done(c, res);
+		return;
+	}
+	if (c->state != NC_SOCK_CONNECTED)
+		return;
+	if (err == ERR_CLSD) {
+		/* closed after both FINs (we had only shut down TX) */
+		c->tx_fin = 1;
+		c->remote_fin = 1;
+		conn_pump_rx(c);
+		conn_check(c);
+		return;
+	}
+	c->pending_err = err == ERR_ABRT ? ETIMEDOUT : ECONNRESET;
+	conn_destroy(c, 1);
+}
+
+/* conn_set_callbacks() - route a connected pcb's events to c */
+static void conn_set_callbacks(struct nc_conn *c)
+{
+	struct nc_stack *st = c->st;
+
+	st->L.tcp_arg(c->pcb, c);
+	st->L.tcp_recv(c->pcb, conn_recv_cb);
+	st->L.tcp_sent(c->pcb, conn_sent_cb);
+	st->L.tcp_err(c->pcb, conn_err_cb);
+}
+
+/* conn_connected_cb() - our SYN was answered */
+static err_t conn_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct nc_conn *c = arg;
+	struct nc_stack *st;
+
+	if (!c)
+		return ERR_OK;
+	st = c->st;
+	c->state = NC_SOCK_CONNECTED;
+	c->counted_open = 1;
+	__atomic_add_fetch(&st->conns_open, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&st->conns_total, 1, __ATOMIC_RELAXED);
+	/* the app end becomes writable: drop the junk but one held byte */
+	if (c->hold > 1) {
+		conn_discard(c, c->hold - 1);
+		c->hold = 1;
+	}
+	c->can_read = c->can_write = 1;
+	conn_queue_done(c, 0);
+	conn_cb_begin(c);
+	conn_service(c);
+	return conn_cb_end(c);
+}
+
+/* listener_flush() - send pending accept records with their fds */
+static void listener_flush(struct nc_conn *lc)
+{
+	while (lc->acc_head && !lc->dead) {
+		struct nc_pending_accept *pa = lc->acc_head;
+		struct nc_accept_rec rec;
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} cm;
+		struct iovec iov = { .iov_base = &rec, .iov_len = sizeof(rec) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+		struct cmsghdr *ch;
+		const ip_addr_t *rip;
+		u16_t rport;
+		socklen_t alen;
+
+		memset(&rec, 0, sizeof(rec));
+		memset(&cm, 0, sizeof(cm));
+		rec.magic = NC_ACCEPT_MAGIC;
+		if (pa->conn->pcb) {
+			rip = &pa->conn->pcb->remote_ip;
+			rport = pa->conn->pcb->remote_port;
+		} else {
+			rip = &pa->conn->remote_ip;
+			rport = pa->conn->remote_port;
+		}
+		bridge_ip_to_sa(lc->family, rip, rport, &rec.peer, &alen);
+		rec.addrlen = alen;
+		ch = CMSG_FIRSTHDR(&mh);
+		ch->cmsg_level = SOL_SOCKET;
+		ch->cmsg_type = SCM_RIGHTS;
+		ch->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(ch), &pa->app_fd, sizeof(int));
+		ssize_t r = sendmsg(lc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				lc->can_write = 0;
+			break;	/* or the app is gone: its HUP closes the listener */
+		}
+		close(pa->app_fd);
+		lc->acc_head = pa->next;
+		if (!lc->acc_head)
+			lc->acc_tail = NULL;
+		lc->acc_n--;
+		free(pa);
+	}
+}
+
+/* bridge_pair() - a socketpair for a socket: *app (blocking), *ours
+ * (non-blocking), both close-on-exec, and the app end's inode */
+static int bridge_pair(int *app, int *ours, uint64_t *id)
+{
+	int sv[2];
+	struct stat sb;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0 || fstat(sv[0], &sb) < 0) {
+		int e = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return e;
+	}
+	*app = sv[0];
+	*ours = sv[1];
+	*id = (uint64_t)sb.st_ino;
+	return 0;
+}
+
+/* conn_accept_cb() - lwIP accepted a connection on a listener */
+static err_t conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
+{
+	struct nc_conn *lc = arg;
+	struct nc_stack *st;
+	struct nc_pending_accept *pa;
+	struct nc_conn *c;
+	int app, ours;
+	uint64_t id;
+
+	if (!lc || err != ERR_OK || !newpcb)
+		return ERR_VAL;
+	st = lc->st;
+	if (lc->acc_n >= (unsigned)(lc->backlog > 0 ? lc->backlog : 1))
+		goto refuse;
+	if (bridge_pair(&app, &ours, &id) < 0)
+		goto refuse;
+	/* the first held byte (see the top of the file) */
+	if (send(app, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1)
+		goto refuse_fds;
+	c = conn_new(st, ours, lc->family, id);
+	pa = malloc(sizeof(*pa));
+	if (!c || !pa) {
+		free(c);
+		free(pa);
+		goto refuse_fds;
+	}
+	c->hold = 1;
+	c->state = NC_SOCK_CONNECTED;
+	c->pcb = newpcb;
+	c->has_remote = 1;
+	c->nodelay = lc->nodelay;
+	c->keepalive = lc->keepalive;
+	c->keepidle = lc->keepidle;
+	c->keepintvl = lc->keepintvl;
+	c->keepcnt = lc->keepcnt;
+	c->rcvbuf = lc->rcvbuf;
+	c->sndbuf = lc->sndbuf;
+	c->linger = lc->linger;
+	c->can_read = c->can_write = 1;
+	if (conn_register(st, c) < 0) {
+		free(c);
+		free(pa);
+		goto refuse_fds;
+	}
+	conn_set_callbacks(c);
+	nc_opts_apply(st, c);
+	c->counted_open = 1;
+	__atomic_add_fetch(&st->conns_open, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&st->conns_total, 1, __ATOMIC_RELAXED);
+	pa->next = NULL;
+	pa->conn = c;
+	pa->app_fd = app;
+	if (lc->acc_tail)
+		lc->acc_tail->next = pa;
+	else
+		lc->acc_head = pa;
+	lc->acc_tail = pa;
+	lc->acc_n++;
+	listener_flush(lc);
+	return ERR_OK;
+refuse_fds:
+	close(app);
+	close(ours);
+refuse:
+	st->L.tcp_abort(newpcb);
+	return ERR_ABRT;
+}
+
+/* ---- bridge thread entry points ---- */
+
+/**
+ * nc_bridge_event() - epoll reported @events on c's end (lock held)
+ * @st:		stack
+ * @c:		connection (possibly already freed into the graveyard)
+ * @events:	EPOLL* bits
+ */
+void nc_bridge_event(struct nc_stack *st, struct nc_conn *c, uint32_t events)
+{
+	if (c->dead)
+		return;
+	if (events & EPOLLIN)
+		c->can_read = 1;
+	if (events & EPOLLOUT)
+		c->can_write = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		c->app_eof = 1;
+	switch (c->state) {
+	case NC_SOCK_NEW:
+	case NC_SOCK_BOUND:
+	case NC_SOCK_CONNECTING:
+	case NC_SOCK_CLOSED:
+		if (events & EPOLLHUP)
+			conn_destroy(c, 0);
+		return;
+	case NC_SOCK_LISTENING:
+		if (events & EPOLLHUP) {
+			conn_destroy(c, 0);
+			return;
+		}
+		if (c->can_read) {
+			conn_drain_all(c);	/* nothing is expected from the app here */
+			c->can_read = 0;
+		}
+		if (c->can_write)
+			listener_flush(c);
+		return;
+	case NC_SOCK_CONNECTED:
+		break;
+	}
+	if (events & EPOLLHUP) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+		conn_app_noread(c);
+		/* closed with unread data, or SO_LINGER {1, 0}: reset, like the kernel */
+		if (soerr == ECONNRESET || (c->linger.l_onoff && c->linger.l_linger == 0)) {
+			conn_destroy(c, 1);
+			return;
+		}
+	}
+	conn_service(c);
+	if (c->abort_req) {
+		c->abort_req = 0;
+		conn_destroy(c, 1);
+	}
+}
+
+/**
+ * nc_bridge_reap() - free the graveyard, then run queued completions
+ * @st:	stack, locked on entry, UNLOCKED on return
+ */
+void nc_bridge_reap(struct nc_stack *st)
+{
+	struct nc_conn *g = st->graveyard;
+	struct nc_done *d = st->done_head;
+
+	st->graveyard = NULL;
+	st->done_head = st->done_tail = NULL;
+	nc_stack_unlock(st);
+	while (g) {
+		struct nc_conn *next = g->gnext;
+		free(g);
+		g = next;
+	}
+	while (d) {
+		struct nc_done *next = d->next;
+		d->fn(d->arg, d->id, d->result);
+		free(d);
+		d = next;
+	}
+}
+
+/* nc_bridge_abort_all() - reset every socket (lock held; at shutdown) */
+void nc_bridge_abort_all(struct nc_stack *st)
+{
+	for (unsigned i = 0; i < st->tab_size; i++) {
+		while (st->tab[i])
+			conn_destroy(st->tab[i], 1);
+	}
+}
+
+/* ---- the socket API ---- */
+
+/**
+ * nc_stack_sock_new() - a new TCP socket
+ * @st:		stack
+ * @family:	AF_INET or AF_INET6
+ * @app_fd:	the application's end (blocking, close-on-exec)
+ * @id:		its inode
+ *
+ * Return: 0 or -errno
+ */
+int nc_stack_sock_new(struct nc_stack *st, int family, int *app_fd, uint64_t *id)
+{
+	struct nc_conn *c;
+	int app, ours, err;
+	uint64_t ino;
+	unsigned junk = 0;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	err = bridge_pair(&app, &ours, &ino);
+	if (err)
+		return err;
+	/* make the app end unwritable until a connect completes */
+	for (int i = 0; i < 64; i++) {
+		struct pollfd pf = { .fd = app, .events = POLLOUT };
+		if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLOUT))
+			break;
+		ssize_t w = send(app, bridge_junk, sizeof(bridge_junk), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w <= 0)
+			break;
+		junk += (unsigned)w;
+	}
+	c = conn_new(st, ours, family, ino);
+	if (!c) {
+		close(app);
+		close(ours);
+		return -ENOMEM;
+	}
+	c->hold = junk;
+	nc_stack_lock(st);
+	err = conn_register(st, c);
+	nc_stack_unlock(st);
+	if (err) {
+		free(c);
+		close(app);
+		close(ours);
+		return err;
+	}
+	*app_fd = app;
+	*id = ino;
+	return 0;
+}
+
+/* conn_make_pcb() - create c's pcb for a local or remote address @ip */
+static int conn_make_pcb(struct nc_stack *st, struct nc_conn *c, const ip_addr_t *ip)
+{
+	u8_t type;
+
+	if (c->pcb)
+		return 0;
+	if (c->family == AF_INET)
+		type = IPADDR_TYPE_V4;
+	else if (ip && IP_IS_V4(ip) && IP_GET_TYPE(ip) == IPADDR_TYPE_V4)
+		type = c->v6only ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4;
+	else if (c->v6only || (ip && !ip_addr_isany(ip)))
+		type = IPADDR_TYPE_V6;
+	else
+		type = IPADDR_TYPE_ANY;
+	c->pcb = st->L.tcp_new_ip_type(type);
+	if (!c->pcb)
+		return -ENOMEM;
+	st->L.tcp_arg(c->pcb, c);
+	nc_opts_apply(st, c);
+	return 0;
+}
+
+/* conn_lookup() - the socket @id, locked; NULL (unlocked) if unknown */
+static struct nc_conn *conn_lookup(struct nc_stack *st, uint64_t id)
+{
+	struct nc_conn *c;
+
+	nc_stack_lock(st);
+	c = nc_conn_find(st, id);
+	if (!c)
+		nc_stack_unlock(st);
+	return c;
+}
+
+/* bridge_any() - the wildcard address of a socket family */
+static void bridge_any(const struct nc_conn *c, ip_addr_t *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (c->family == AF_INET)
+		IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V4);
+	else
+		IP_SET_TYPE_VAL(*ip, c->v6only ? IPADDR_TYPE_V6 : IPADDR_TYPE_ANY);
+}
+
+/**
+ * nc_stack_sock_bind() - bind to a virtual address and port (0: ephemeral)
+ * Return: 0 or -errno (-EADDRNOTAVAIL, -EADDRINUSE, -EINVAL)
+ */
+int nc_stack_sock_bind(struct nc_stack *st, uint64_t id, const struct sockaddr *sa, socklen_t len)
+{
+	struct nc_conn *c;
+	ip_addr_t ip;
+	u16_t port = 0;
+	int err;
+
+	c = conn_lookup(st, id);
+	if (!c)
+		return -ENOENT;
+	err = bridge_sa_to_ip(st, c->family, sa, len, &ip, &port);
+	if (err)
+		goto out;
+	if (c->state != NC_SOCK_NEW) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (IP_IS_V4(&ip) && c->family == AF_INET6 && c->v6only) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (ip_addr_isany(&ip) && c->family == AF_INET6 && IP_IS_V6(&ip))
+		bridge_any(c, &ip);
+	if (!bridge_is_local(st, &ip)) {
+		err = -EADDRNOTAVAIL;
+		goto out;
+	}
+	err = conn_make_pcb(st, c, &ip);
+	if (err)
+		goto out;
+	err = bridge_err(st->L.tcp_bind(c->pcb, &ip, port));
+	if (!err)
+		c->state = NC_SOCK_BOUND;
+out:
+	nc_stack_unlock(st);
+	return err;
+}
+
+/**
+ * nc_stack_sock_listen() - start accepting (binds to any:ephemeral if unbound)
+ * Return: 0 or -errno
+ */
+int nc_stack_sock_listen(struct nc_stack *st, uint64_t id, int backlog)
+{
+	struct nc_conn *c;
+	struct tcp_pcb *lpcb;
+	err_t le = ERR_OK;
+	int err = 0;
+
+	c = conn_lookup(st, id);
+	if (!c)
+		return -ENOENT;
+	if (backlog <= 0)
+		backlog = 1;
+	if (c->state == NC_SOCK_LISTENING) {
+		c->backlog = backlog;
+		goto out;
+	}
+	if (c->state != NC_SOCK_NEW && c->state != NC_SOCK_BOUND) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (c->state == NC_SOCK_NEW) {
+		ip_addr_t any;
+		bridge_any(c, &any);
+		err = conn_make_pcb(st, c, &any);
+		if (!err)
+			err = bridge_err(st->L.tcp_bind(c->pcb, &any, 0));
+		if (err)
+			goto out;
+		c->state = NC_SOCK_BOUND;
+	}
+	lpcb = st->L.tcp_listen_with_backlog_and_err(c->pcb, (u8_t)(backlog > 255 ? 255 : backlog), &le);
+	if (!lpcb) {
+		err = le == ERR_USE ? -EADDRINUSE : bridge_err(le);
+		if (!err)
+			err = -ENOMEM;
+		goto out;
+	}
+	c->pcb = lpcb;
+	c->backlog = backlog;
+	c->state = NC_SOCK_LISTENING;
+	st->L.tcp_arg(lpcb, c);
+	st->L.tcp_accept(lpcb, conn_accept_cb);
+	conn_drain_all(c);
+	c->can_write = 1;
+	__atomic_add_fetch(&st->listeners, 1, __ATOMIC_RELAXED);
+out:
+	nc_stack_unlock(st);
+	return err;
+}
+
+/**
+ * nc_stack_sock_connect() - start connecting; done() reports the result
+ * Return: 0 if started, or -errno (-ENETUNREACH, -EISCONN, -EALREADY, ...)
+ */
+int nc_stack_sock_connect(struct nc_stack *st, uint64_t id, const struct sockaddr *sa,
+			  socklen_t len, nc_stack_connect_done_fn done, void *arg)
+{
+	struct nc_conn *c;
+	ip_addr_t ip;
+	u16_t port = 0;
+	int err;
+
+	c = conn_lookup(st, id);
+	if (!c)
+		return -ENOENT;
+	err = bridge_sa_to_ip(st, c->family, sa, len, &ip, &port);
+	if (err)
+		goto out;
+	if (c->state == NC_SOCK_CONNECTING) {
+		err = -EALREADY;
+		goto out;
+	}
+	if (c->state == NC_SOCK_CONNECTED) {
+		err = -EISCONN;
+		goto out;
+	}
+	if (c->state == NC_SOCK_LISTENING || c->state == NC_SOCK_CLOSED) {
+		err = c->state == NC_SOCK_CLOSED && c->pending_err ? -c->pending_err : -EINVAL;
+		goto out;
+	}
+	if (port == 0 || ip_addr_isany(&ip)) {
+		err = port == 0 ? -ECONNREFUSED : -ENETUNREACH;
+		goto out;
+	}
+	if ((IP_IS_V4(&ip) && c->family == AF_INET6 && c->v6only) || !nc_bridge_onlink(st, &ip)) {
+		err = -ENETUNREACH;
+		goto out;
+	}
+	if (c->pcb && IP_GET_TYPE(&c->pcb->local_ip) != IPADDR_TYPE_ANY &&
+	    IP_IS_V4(&c->pcb->local_ip) != IP_IS_V4(&ip)) {
+		err = -ENETUNREACH;	/* bound to the other family */
+		goto out;
+	}
+	err = conn_make_pcb(st, c, &ip);
+	if (err)
+		goto out;
+	conn_set_callbacks(c);
+	c->done = done;
+	c->done_arg = arg;
+	c->has_remote = 1;
+	c->state = NC_SOCK_CONNECTING;
+	err = bridge_err(st->L.tcp_connect(c->pcb, &ip, port, conn_connected_cb));
+	if (err) {
+		c->done = NULL;
+		c->state = c->pcb->local_port ? NC_SOCK_BOUND : NC_SOCK_NEW;
+		c->has_remote = 0;
+	}
+out:
+	nc_stack_unlock(st);
+	return err;
+}
+
+/* nc_stack_sock_error() - pending error for SO_ERROR as a positive errno
+ * (0 when none); clears it. -ENOENT for an unknown socket. */
+int nc_stack_sock_error(struct nc_stack *st, uint64_t id)
+{
+	struct nc_conn *c;
+	int e = -ENOENT;
+
+	nc_stack_lock(st);
+	c = nc_conn_find(st, id);
+	if (c) {
+		e = c->pending_err;
+		c->pending_err = 0;
+	} else {
+		for (unsigned i = 0; i < NC_STACK_TOMBS; i++) {
+			if (st->tombs[i].id == id && id) {
+				e = st->tombs[i].err;
+				st->tombs[i].err = 0;
+				break;
+			}
+		}
+	}
+	nc_stack_unlock(st);
+	return e;
+}
+
+/* nc_stack_sock_state() - NC_SOCK_* or -ENOENT */
+int nc_stack_sock_state(struct nc_stack *st, uint64_t id)
+{
+	struct nc_conn *c;
+	int s = -ENOENT;
+
+	nc_stack_lock(st);
+	c = nc_conn_find(st, id);
+	if (c) {
+		s = c->state;
+	} else {
+		for (unsigned i = 0; i < NC_STACK_TOMBS; i++)
+			if (st->tombs[i].id == id && id)
+				s = NC_SOCK_CLOSED;
+	}
+	nc_stack_unlock(st);
+	return s;
+}
+
+/**
+ * nc_stack_sock_name() - local (@peer 0) or remote address, in the socket's family
+ * Return: 0, -ENOTCONN (no peer), -ENOENT
+ */
+int nc_stack_sock_name(struct nc_stack *st, uint64_t id, int peer, struct sockaddr_storage *sa,
+		       socklen_t *len)
+{
+	struct nc_conn *c;
+	ip_addr_t ip;
+	u16_t port;
+	socklen_t l;
+	int family;
+
+	c = conn_lookup(st, id);
+	if (!c)
+		return -ENOENT;
+	family = c->family;
+	if (peer) {
+		if (!c->has_remote || c->state == NC_SOCK_CONNECTING ||
+		    (c->state == NC_SOCK_CLOSED && !c->pcb && c->remote_port == 0)) {
+			nc_stack_unlock(st);
+			return -ENOTCONN;
+		}
+		if (c->pcb) {
+			ip_addr_copy(ip, c->pcb->remote_ip);
+			port = c->pcb->remote_port;
+		} else {
+			ip_addr_copy(ip, c->remote_ip);
+			port = c->remote_port;
+		}
+	} else if (c->pcb) {
+		ip_addr_copy(ip, c->pcb->local_ip);
+		port = c->pcb->local_port;
+	} else if (c->local_port || !ip_addr_isany(&c->local_ip)) {
+		ip_addr_copy(ip, c->local_ip);
+		port = c->local_port;
+	} else {
+		bridge_any(c, &ip);
+		port = 0;
+	}
+	nc_stack_unlock(st);
+	bridge_ip_to_sa(family, &ip, port, sa, &l);
+	*len = l;
+	return 0;
+}

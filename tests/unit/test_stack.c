@@ -1,0 +1,654 @@
+/* test_stack.c - two (or four) lwIP stacks in one process, wired back to back.
+ *
+ * A wire thread moves frames between the stacks of a pair: it waits on
+ * their out eventfds and drains each one into the other's frame_in. The test
+ * plays the application on the app fds, exactly as an intercepted program
+ * would (accept = recvmsg of one struct nc_accept_rec with an fd).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stack/stack.h"
+#include "tests/check.h"
+
+/* check.h's CHECK_END trips this warning (an if/else on one line) */
+#pragma GCC diagnostic ignored "-Wmisleading-indentation"
+
+#define MAC_A 0x02aabbcc0001ULL
+#define MAC_B 0x02aabbcc0002ULL
+
+/* ---- the wire ---- */
+
+struct end {
+	struct nc_stack *st;
+	struct end *peer;
+	atomic_ulong frames;
+};
+
+struct wire {
+	struct end e[2];
+	int ep;
+	int stopfd;
+	pthread_t th;
+	atomic_int hold;	/* 1: frames are not moved (wire "cut") */
+};
+
+/* wire_frame_out() - frame_out of a stack on the wire: into the other one */
+static void wire_frame_out(void *user, const uint8_t *frame, unsigned len)
+{
+	struct end *e = user;
+
+	atomic_fetch_add(&e->frames, 1);
+	if (e->peer && e->peer->st)
+		nc_stack_frame_in(e->peer->st, frame, len);
+}
+
+/* wire_main() - the wire thread */
+static void *wire_main(void *arg)
+{
+	struct wire *w = arg;
+	struct epoll_event ev[4];
+
+	for (;;) {
+		int n = epoll_wait(w->ep, ev, 4, atomic_load(&w->hold) ? 5 : -1);
+		if (atomic_load(&w->hold))
+			continue;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u32 == 2)
+				return NULL;
+			nc_stack_out_drain(w->e[ev[i].data.u32].st);
+		}
+		if (n == 0) {	/* after a hold: frames may be waiting */
+			nc_stack_out_drain(w->e[0].st);
+			nc_stack_out_drain(w->e[1].st);
+		}
+	}
+}
+
+static struct sockaddr_storage mk4(const char *ip, unsigned port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ip, &sin->sin_addr);
+	return ss;
+}
+
+static struct sockaddr_storage mk6(const char *ip, unsigned port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons((uint16_t)port);
+	inet_pton(AF_INET6, ip, &s6->sin6_addr);
+	return ss;
+}
+
+/* stack_make() - a stack with one IPv4 /24 and one IPv6 /88 address */
+static struct nc_stack *stack_make(uint64_t mac, const char *ip4, const char *ip6,
+				   nc_stack_frame_out_fn fo, void *user)
+{
+	struct nc_stack_config cfg = {
+		.lwip_path = "build/liblwip.so", .tmp_dir = "/tmp", .nwid = 0x8056c2e21c000001ULL,
+		.mac = mac, .mtu = 2800, .frame_out = fo, .user = user,
+	};
+	struct nc_stack *st = NULL;
+	struct sockaddr_storage a[2];
+
+	if (nc_stack_new(&cfg, &st) != 0)
+		return NULL;
+	a[0] = mk4(ip4, 24);
+	a[1] = mk6(ip6, 88);
+	nc_stack_set_addrs(st, a, 2, 2800);
+	return st;
+}
+
+/* wire_up() - two stacks A (.1) and B (.2) joined by a wire thread */
+static int wire_up(struct wire *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	memset(w, 0, sizeof(*w));
+	w->e[0].peer = &w->e[1];
+	w->e[1].peer = &w->e[0];
+	w->e[0].st = stack_make(MAC_A, "10.147.17.1", "fd00:1:2:3:4:5:6:1", wire_frame_out, &w->e[0]);
+	w->e[1].st = stack_make(MAC_B, "10.147.17.2", "fd00:1:2:3:4:5:6:2", wire_frame_out, &w->e[1]);
+	if (!w->e[0].st || !w->e[1].st)
+		return -1;
+	w->ep = epoll_create1(0);
+	w->stopfd = eventfd(0, 0);
+	for (uint32_t i = 0; i < 2; i++) {
+		ev.data.u32 = i;
+		epoll_ctl(w->ep, EPOLL_CTL_ADD, nc_stack_out_fd(w->e[i].st), &ev);
+	}
+	ev.data.u32 = 2;
+	epoll_ctl(w->ep, EPOLL_CTL_ADD, w->stopfd, &ev);
+	return pthread_create(&w->th, NULL, wire_main, w);
+}
+
+static void wire_down(struct wire *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->stopfd, &one, sizeof(one)) < 0)
+		perror("write");
+	pthread_join(w->th, NULL);
+	nc_stack_free(w->e[0].st);
+	nc_stack_free(w->e[1].st);
+	close(w->ep);
+	close(w->stopfd);
+}
+
+/* ---- the application side ---- */
+
+struct waiter {
+	sem_t sem;
+	atomic_int result;
+	atomic_int calls;
+};
+
+static void on_done(void *arg, uint64_t id, int result)
+{
+	struct waiter *w = arg;
+
+	atomic_store(&w->result, result);
+	atomic_fetch_add(&w->calls, 1);
+	sem_post(&w->sem);
+}
+
+/* wait_done() - wait up to @ms for a connect completion. Return: result or -999 */
+static int wait_done(struct waiter *w, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (sem_timedwait(&w->sem, &ts) != 0)
+		return -999;
+	return atomic_load(&w->result);
+}
+
+/* app_listen() - socket+bind+listen on st. Return: app fd or -1 */
+static int app_listen(struct nc_stack *st, int family, const struct sockaddr_storage *addr,
+		      int backlog, uint64_t *idp)
+{
+	int fd;
+	uint64_t id;
+
+	if (nc_stack_sock_new(st, family, &fd, &id) != 0)
+		return -1;
+	if (nc_stack_sock_bind(st, id, (const struct sockaddr *)addr, sizeof(*addr)) != 0 ||
+	    nc_stack_sock_listen(st, id, backlog) != 0) {
+		close(fd);
+		return -1;
+	}
+	if (idp)
+		*idp = id;
+	return fd;
+}
+
+/* app_accept() - accept() as the intercept does it: recvmsg one record.
+ * Return: the connection's app fd or -1 */
+static int app_accept(int lfd, struct nc_accept_rec *rec, int timeout_ms)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = rec, .iov_len = sizeof(*rec) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+			     .msg_controllen = sizeof(cm.buf) };
+	struct pollfd pf = { .fd = lfd, .events = POLLIN };
+	int fd = -1;
+
+	if (poll(&pf, 1, timeout_ms) != 1)
+		return -1;
+	ssize_t r = recvmsg(lfd, &mh, MSG_CMSG_CLOEXEC);
+	if (r != (ssize_t)sizeof(*rec) || rec->magic != NC_ACCEPT_MAGIC)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* app_connect() - blocking-style connect. Return: app fd, or -errno result */
+static int app_connect(struct nc_stack *st, int family, const struct sockaddr_storage *to,
+		       uint64_t *idp)
+{
+	struct waiter w;
+	uint64_t id;
+	int fd, r;
+
+	sem_init(&w.sem, 0, 0);
+	atomic_init(&w.calls, 0);
+	atomic_init(&w.result, 0);
+	if (nc_stack_sock_new(st, family, &fd, &id) != 0)
+		return -EMFILE;
+	r = nc_stack_sock_connect(st, id, (const struct sockaddr *)to, sizeof(*to), on_done, &w);
+	if (r == 0)
+		r = wait_done(&w, 10000);
+	sem_destroy(&w.sem);
+	if (r != 0) {
+		close(fd);
+		return r;
+	}
+	if (idp)
+		*idp = id;
+	return fd;
+}
+
+static uint64_t fd_id(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 ? (uint64_t)sb.st_ino : 0;
+}
+
+/* read_full() - read exactly n bytes (blocking). Return: bytes read */
+static size_t read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)r;
+	}
+	return got;
+}
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t w = write(fd, (const char *)buf + off, n - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+static __attribute__((unused)) double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- tests ---- */
+
+static void test_basic(struct wire *w)
+{
+	struct nc_stack *A = w->e[0].st, *B = w->e[1].st;
+	struct sockaddr_storage baddr = mk4("10.147.17.2", 8080), to = mk4("10.147.17.2", 8080);
+	struct sockaddr_storage ss;
+	struct nc_accept_rec rec;
+	socklen_t sl = sizeof(ss);
+	uint64_t lid = 0, cid = 0;
+	char buf[64];
+
+	CHECK_BEGIN("stack: listen, connect, accept record, data both ways, names");
+	int lfd = app_listen(B, AF_INET, &baddr, 16, &lid);
+	CHECK(lfd >= 0);
+	CHECK(nc_stack_sock_state(B, lid) == NC_SOCK_LISTENING);
+	int cfd = app_connect(A, AF_INET, &to, &cid);
+	CHECK_MSG(cfd >= 0, "connect: %d", cfd);
+	int afd = app_accept(lfd, &rec, 5000);
+	CHECK(afd >= 0);
+	if (cfd >= 0 && afd >= 0) {
+		struct sockaddr_in *pin = (struct sockaddr_in *)&rec.peer, *lin;
+		CHECK(rec.addrlen == sizeof(struct sockaddr_in));
+		CHECK(pin->sin_family == AF_INET);
+		CHECK(pin->sin_addr.s_addr == inet_addr("10.147.17.1"));
+		CHECK(nc_stack_sock_name(A, cid, 0, &ss, &sl) == 0);
+		lin = (struct sockaddr_in *)&ss;
+		CHECK(lin->sin_addr.s_addr == inet_addr("10.147.17.1"));
+		CHECK(lin->sin_port == pin->sin_port && ntohs(lin->sin_port) != 0);
+		CHECK(nc_stack_sock_name(A, cid, 1, &ss, &sl) == 0);
+		CHECK(lin->sin_addr.s_addr == inet_addr("10.147.17.2") && ntohs(lin->sin_port) == 8080);
+		CHECK(nc_stack_sock_name(B, fd_id(afd), 1, &ss, &sl) == 0);
+		CHECK(lin->sin_port == pin->sin_port);
+		CHECK(nc_stack_sock_state(A, cid) == NC_SOCK_CONNECTED);
+		CHECK(nc_stack_sock_state(B, fd_id(afd)) == NC_SOCK_CONNECTED);
+		CHECK(write_full(cfd, "hello", 5) == 0);
+		CHECK(read_full(afd, buf, 5) == 5 && memcmp(buf, "hello", 5) == 0);
+		CHECK(write_full(afd, "world!", 6) == 0);
+		CHECK(read_full(cfd, buf, 6) == 6 && memcmp(buf, "world!", 6) == 0);
+		/* a second connection to the same listener */
+		int c2 = app_connect(A, AF_INET, &to, NULL);
+		int a2 = app_accept(lfd, &rec, 5000);
+		CHECK(c2 >= 0 && a2 >= 0);
+		CHECK(write_full(a2, "x", 1) == 0 && read_full(c2, buf, 1) == 1 && buf[0] == 'x');
+		close(c2);
+		close(a2);
+	}
+	struct nc_stack_stats s;
+	nc_stack_stats(A, &s);
+	CHECK(s.frames_in > 0 && s.frames_out > 0 && s.conns_total >= 2);
+	nc_stack_stats(B, &s);
+	CHECK(s.listeners == 1);
+	close(cfd);
+	close(afd);
+	close(lfd);
+	CHECK_END();
+}
+
+static void test_refused(struct wire *w)
+{
+	struct sockaddr_storage to = mk4("10.147.17.2", 9), far = mk4("10.9.9.9", 80);
+
+	CHECK_BEGIN("stack: closed port -> ECONNREFUSED, off-net -> ENETUNREACH");
+	struct waiter wt;
+	uint64_t id;
+	int fd;
+	sem_init(&wt.sem, 0, 0);
+	atomic_init(&wt.calls, 0);
+	CHECK(nc_stack_sock_new(w->e[0].st, AF_INET, &fd, &id) == 0);
+	CHECK(nc_stack_sock_connect(w->e[0].st, id, (struct sockaddr *)&to, sizeof(to), on_done, &wt) == 0);
+	CHECK(wait_done(&wt, 5000) == -ECONNREFUSED);
+	CHECK(nc_stack_sock_error(w->e[0].st, id) == ECONNREFUSED);
+	CHECK(nc_stack_sock_error(w->e[0].st, id) == 0);
+	CHECK(nc_stack_sock_state(w->e[0].st, id) == NC_SOCK_CLOSED);
+	close(fd);
+	CHECK(nc_stack_sock_new(w->e[0].st, AF_INET, &fd, &id) == 0);
+	CHECK(nc_stack_sock_connect(w->e[0].st, id, (struct sockaddr *)&far, sizeof(far), on_done, &wt) == -ENETUNREACH);
+	usleep(100000);
+	CHECK(atomic_load(&wt.calls) == 1);
+	close(fd);
+	sem_destroy(&wt.sem);
+	CHECK_END();
+}
+
+static void test_nonblocking_connect(struct wire *w)
+{
+	struct nc_stack *A = w->e[0].st, *B = w->e[1].st;
+	struct sockaddr_storage baddr = mk4("0.0.0.0", 8081), to = mk4("10.147.17.2", 8081);
+	struct nc_accept_rec rec;
+	struct waiter wt;
+	uint64_t id;
+	int fd;
+
+	CHECK_BEGIN("stack: non-blocking connect: POLLOUT only after completion");
+	int lfd = app_listen(B, AF_INET, &baddr, 4, NULL);
+	CHECK(lfd >= 0);
+	sem_init(&wt.sem, 0, 0);
+	atomic_init(&wt.calls, 0);
+	CHECK(nc_stack_sock_new(A, AF_INET, &fd, &id) == 0);
+	struct pollfd pf = { .fd = fd, .events = POLLOUT };
+	CHECK(poll(&pf, 1, 0) == 0);	/* a fresh socket is not writable */
+	atomic_store(&w->hold, 1);	/* cut the wire: the SYN waits */
+	CHECK(nc_stack_sock_connect(A, id, (struct sockaddr *)&to, sizeof(to), on_done, &wt) == 0);
+	CHECK(nc_stack_sock_state(A, id) == NC_SOCK_CONNECTING);
+	pf.revents = 0;
+	CHECK(poll(&pf, 1, 300) == 0);
+	CHECK(atomic_load(&wt.calls) == 0);
+	atomic_store(&w->hold, 0);
+	pf.revents = 0;
+	CHECK(poll(&pf, 1, 5000) == 1 && (pf.revents & POLLOUT));
+	CHECK(wait_done(&wt, 5000) == 0);
+	CHECK(nc_stack_sock_error(A, id) == 0);
+	int afd = app_accept(lfd, &rec, 5000);
+	CHECK(afd >= 0);
+	char buf[4];
+	CHECK(write_full(fd, "abc", 3) == 0 && read_full(afd, buf, 3) == 3 && memcmp(buf, "abc", 3) == 0);
+	close(afd);
+	close(fd);
+	close(lfd);
+	sem_destroy(&wt.sem);
+	CHECK_END();
+}
+
+/* ---- ICMP echo, by hand ---- */
+
+struct capture {
+	pthread_mutex_t mu;
+	uint8_t frames[64][1600];
+	unsigned lens[64];
+	int used[64];
+	unsigned n;
+};
+
+static void capture_out(void *user, const uint8_t *frame, unsigned len)
+{
+	struct capture *c = user;
+
+	pthread_mutex_lock(&c->mu);
+	if (c->n < 64 && len <= 1600) {
+		memcpy(c->frames[c->n], frame, len);
+		c->lens[c->n++] = len;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+static uint16_t csum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void put_mac(uint8_t *p, uint64_t mac)
+{
+	for (int i = 0; i < 6; i++)
+		p[i] = (uint8_t)(mac >> (40 - 8 * i));
+}
+
+/* capture_find() - drain st until a frame of @ethertype with byte @off ==
+ * @val shows up (other traffic, e.g. MLD reports, is skipped), or 2 s pass.
+ * Return: its index or -1 */
+static int capture_find(struct nc_stack *st, struct capture *c, unsigned ethertype,
+			unsigned off, uint8_t val)
+{
+	for (int i = 0; i < 200; i++) {
+		struct pollfd pf = { .fd = nc_stack_out_fd(st), .events = POLLIN };
+		if (poll(&pf, 1, 10) == 1)
+			nc_stack_out_drain(st);
+		pthread_mutex_lock(&c->mu);
+		for (unsigned k = 0; k < c->n; k++) {
+			const uint8_t *f = c->frames[k];
+			if (!c->used[k] && c->lens[k] > off &&
+			    (unsigned)(f[12] << 8 | f[13]) == ethertype && f[off] == val) {
+				c->used[k] = 1;
+				pthread_mutex_unlock(&c->mu);
+				return (int)k;
+			}
+		}
+		pthread_mutex_unlock(&c->mu);
+	}
+	return -1;
+}
+
+static void test_icmp(void)
+{
+	const uint64_t peer_mac = 0x02aabbcc0009ULL;
+	struct capture cap;
+	uint8_t f[128];
+
+	CHECK_BEGIN("stack: ARP and ICMP echo answered by lwIP");
+	memset(&cap, 0, sizeof(cap));
+	pthread_mutex_init(&cap.mu, NULL);
+	struct nc_stack *A = stack_make(MAC_A, "10.147.17.1", "fd00:1:2:3:4:5:6:1", capture_out, &cap);
+	CHECK(A != NULL);
+	if (!A) {
+		CHECK_END();
+		return;
+	}
+	/* ARP who-has 10.147.17.1 tell 10.147.17.9 */
+	memset(f, 0, sizeof(f));
+	memset(f, 0xff, 6);
+	put_mac(f + 6, peer_mac);
+	f[12] = 0x08; f[13] = 0x06;
+	uint8_t *a = f + 14;
+	a[0] = 0; a[1] = 1; a[2] = 0x08; a[3] = 0; a[4] = 6; a[5] = 4; a[6] = 0; a[7] = 1;
+	put_mac(a + 8, peer_mac);
+	memcpy(a + 14, (uint8_t[]){ 10, 147, 17, 9 }, 4);
+	memcpy(a + 24, (uint8_t[]){ 10, 147, 17, 1 }, 4);
+	CHECK(nc_stack_frame_in(A, f, 60) == 0);
+	int k = capture_find(A, &cap, 0x0806, 21, 2);	/* ARP reply */
+	CHECK(k >= 0);
+	uint8_t *r = cap.frames[k < 0 ? 0 : k];
+	uint8_t macA[6];
+	put_mac(macA, MAC_A);
+	CHECK(memcmp(r, (uint8_t[]){ 2, 0xaa, 0xbb, 0xcc, 0, 9 }, 6) == 0);
+	CHECK(memcmp(r + 22, macA, 6) == 0 && memcmp(r + 28, (uint8_t[]){ 10, 147, 17, 1 }, 4) == 0);
+
+	/* ICMP echo request 10.147.17.9 -> 10.147.17.1 */
+	memset(f, 0, sizeof(f));
+	put_mac(f, MAC_A);
+	put_mac(f + 6, peer_mac);
+	f[12] = 0x08; f[13] = 0x00;
+	uint8_t *ip = f + 14, *ic = ip + 20;
+	const char *payload = "netcon-echo-payload!";
+	unsigned plen = (unsigned)strlen(payload), tot = 20 + 8 + plen;
+	ip[0] = 0x45; ip[2] = (uint8_t)(tot >> 8); ip[3] = (uint8_t)tot; ip[4] = 0x12; ip[5] = 0x34;
+	ip[8] = 64; ip[9] = 1;
+	memcpy(ip + 12, (uint8_t[]){ 10, 147, 17, 9 }, 4);
+	memcpy(ip + 16, (uint8_t[]){ 10, 147, 17, 1 }, 4);
+	uint16_t c = csum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8); ip[11] = (uint8_t)c;
+	ic[0] = 8; ic[4] = 0xbe; ic[5] = 0xef; ic[6] = 0; ic[7] = 7;
+	memcpy(ic + 8, payload, plen);
+	c = csum(ic, 8 + plen);
+	ic[2] = (uint8_t)(c >> 8); ic[3] = (uint8_t)c;
+	CHECK(nc_stack_frame_in(A, f, 14 + tot) == 0);
+	k = capture_find(A, &cap, 0x0800, 14 + 20, 0);	/* ICMP type 0 */
+	CHECK(k >= 0);
+	r = cap.frames[k < 0 ? 0 : k];
+	uint8_t pm[6];
+	put_mac(pm, peer_mac);
+	CHECK(cap.lens[k < 0 ? 0 : k] >= 14 + tot);
+	CHECK(memcmp(r, pm, 6) == 0 && memcmp(r + 6, macA, 6) == 0 && r[12] == 0x08 && r[13] == 0);
+	uint8_t *rip = r + 14, *ric = rip + 20;
+	CHECK(rip[9] == 1 && memcmp(rip + 12, (uint8_t[]){ 10, 147, 17, 1 }, 4) == 0 &&
+	      memcmp(rip + 16, (uint8_t[]){ 10, 147, 17, 9 }, 4) == 0);
+	CHECK(csum(rip, 20) == 0);
+	CHECK(ric[0] == 0 && ric[4] == 0xbe && ric[5] == 0xef && ric[7] == 7);	/* echo reply */
+	CHECK(memcmp(ric + 8, payload, plen) == 0 && csum(ric, 8 + plen) == 0);
+
+	/* garbage is dropped and counted, never crashes */
+	struct nc_stack_stats s0, s1;
+	nc_stack_stats(A, &s0);
+	CHECK(nc_stack_frame_in(A, f, 5) < 0);
+	for (int i = 0; i < 200; i++) {
+		uint8_t junk[200];
+		randombytes_buf(junk, sizeof(junk));
+		memcpy(junk, macA, 6);
+		junk[12] = 0x08; junk[13] = (uint8_t)(i & 1 ? 0x00 : 0x06);
+		nc_stack_frame_in(A, junk, sizeof(junk));
+	}
+	nc_stack_stats(A, &s1);
+	CHECK(s1.frames_dropped == s0.frames_dropped + 1);
+	nc_stack_free(A);
+	pthread_mutex_destroy(&cap.mu);
+	CHECK_END();
+}
+
+/* Two networks whose stacks use the SAME addresses and MACs: separate lwIP
+ * globals, or the second listener on :7000 would fail (port in use) and the
+ * streams would mix. */
+static void test_separate_instances(struct wire *w1)
+{
+	struct wire w2;
+	struct sockaddr_storage la = mk4("10.147.17.2", 7000), to = mk4("10.147.17.2", 7000);
+	struct nc_accept_rec rec;
+	char b1[32], b2[32];
+
+	CHECK_BEGIN("stack: two instances with the same addresses are independent");
+	CHECK(wire_up(&w2) == 0);
+	int l1 = app_listen(w1->e[1].st, AF_INET, &la, 4, NULL);
+	int l2 = app_listen(w2.e[1].st, AF_INET, &la, 4, NULL);
+	CHECK(l1 >= 0 && l2 >= 0);
+	int c1 = app_connect(w1->e[0].st, AF_INET, &to, NULL);
+	int c2 = app_connect(w2.e[0].st, AF_INET, &to, NULL);
+	CHECK(c1 >= 0 && c2 >= 0);
+	int a1 = app_accept(l1, &rec, 5000);
+	int a2 = app_accept(l2, &rec, 5000);
+	CHECK(a1 >= 0 && a2 >= 0);
+	CHECK(write_full(c1, "first network", 13) == 0);
+	CHECK(write_full(c2, "second one", 10) == 0);
+	CHECK(read_full(a1, b1, 13) == 13 && memcmp(b1, "first network", 13) == 0);
+	CHECK(read_full(a2, b2, 10) == 10 && memcmp(b2, "second one", 10) == 0);
+	struct pollfd pf = { .fd = a2, .events = POLLIN };
+	CHECK(poll(&pf, 1, 100) == 0);	/* nothing crossed over */
+	close(a1); close(a2); close(c1); close(c2); close(l1); close(l2);
+	wire_down(&w2);
+	CHECK_END();
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl;
+	struct wire w;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		return 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (access("build/liblwip.so", R_OK) != 0 &&
+	    access("/usr/lib/x86_64-linux-gnu/liblwip.so.0", R_OK) != 0) {
+		CHECK_SKIP("stack", "no liblwip.so");
+		return 0;
+	}
+	CHECK_BEGIN("stack: two stacks wired back to back");
+	CHECK(wire_up(&w) == 0);
+	CHECK_END();
+	if (check_failed_total)
+		return CHECK_EXIT();
+	test_basic(&w);
+	test_refused(&w);
+	test_nonblocking_connect(&w);
+	test_separate_instances(&w);
+	test_icmp();
+	wire_down(&w);
+	return CHECK_EXIT();
+}
