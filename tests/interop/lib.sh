@@ -89,7 +89,7 @@ off_stop() {
 	local pid
 	pid=$(cat "$1/zerotier-one.pid" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null
-	local t=50
+	local t=150	# it can take several seconds to take its taps down
 	while [ $t -gt 0 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; t=$((t - 1)); done
 	kill -9 "$pid" 2>/dev/null
 	return 0
