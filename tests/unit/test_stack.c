@@ -622,6 +622,499 @@ static void test_separate_instances(struct wire *w1)
 	CHECK_END();
 }
 
+
+/* ---- bulk transfer ---- */
+
+struct bulk {
+	int fd;
+	size_t bytes;
+	uint64_t seed;
+	unsigned char hash[32];
+	size_t done;
+	double t;
+};
+
+static uint64_t xs(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+/* bulk_writer() - write @bytes of pseudo-random data, hash it, shutdown(WR) */
+static void *bulk_writer(void *arg)
+{
+	struct bulk *b = arg;
+	crypto_hash_sha256_state h;
+	static __thread uint64_t buf[8192];
+	double t0 = now_s();
+
+	crypto_hash_sha256_init(&h);
+	while (b->done < b->bytes) {
+		size_t n = sizeof(buf);
+		if (n > b->bytes - b->done)
+			n = b->bytes - b->done;
+		for (size_t i = 0; i < (n + 7) / 8; i++)
+			buf[i] = xs(&b->seed);
+		crypto_hash_sha256_update(&h, (unsigned char *)buf, n);
+		if (write_full(b->fd, buf, n) != 0)
+			break;
+		b->done += n;
+	}
+	shutdown(b->fd, SHUT_WR);
+	crypto_hash_sha256_final(&h, b->hash);
+	b->t = now_s() - t0;
+	return NULL;
+}
+
+/* bulk_reader() - read to EOF, hashing */
+static void *bulk_reader(void *arg)
+{
+	struct bulk *b = arg;
+	crypto_hash_sha256_state h;
+	static __thread unsigned char buf[65536];
+	double t0 = now_s();
+
+	crypto_hash_sha256_init(&h);
+	for (;;) {
+		ssize_t r = read(b->fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		crypto_hash_sha256_update(&h, buf, (size_t)r);
+		b->done += (size_t)r;
+	}
+	crypto_hash_sha256_final(&h, b->hash);
+	b->t = now_s() - t0;
+	return NULL;
+}
+
+static void test_bulk(struct wire *w, size_t bytes)
+{
+	struct sockaddr_storage la = mk4("10.147.17.2", 5001), to = mk4("10.147.17.2", 5001);
+	struct nc_accept_rec rec;
+	pthread_t th[4];
+	char name[128];
+
+	snprintf(name, sizeof(name), "stack: %zu MB each way over one connection, sha256 match",
+		 bytes >> 20);
+	CHECK_BEGIN(name);
+	int lfd = app_listen(w->e[1].st, AF_INET, &la, 4, NULL);
+	int cfd = app_connect(w->e[0].st, AF_INET, &to, NULL);
+	int afd = app_accept(lfd, &rec, 5000);
+	CHECK(lfd >= 0 && cfd >= 0 && afd >= 0);
+	struct bulk wa = { .fd = cfd, .bytes = bytes, .seed = 0x1234567 };
+	struct bulk wb = { .fd = afd, .bytes = bytes, .seed = 0x7654321 };
+	struct bulk ra = { .fd = afd }, rb = { .fd = cfd };
+	double t0 = now_s();
+	pthread_create(&th[0], NULL, bulk_writer, &wa);
+	pthread_create(&th[1], NULL, bulk_writer, &wb);
+	pthread_create(&th[2], NULL, bulk_reader, &ra);
+	pthread_create(&th[3], NULL, bulk_reader, &rb);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	double t = now_s() - t0;
+	CHECK_MSG(ra.done == bytes && rb.done == bytes, "got %zu and %zu of %zu", ra.done, rb.done, bytes);
+	CHECK(memcmp(wa.hash, ra.hash, 32) == 0);
+	CHECK(memcmp(wb.hash, rb.hash, 32) == 0);
+	printf("# bulk: %zu MB each way in %.2f s (%.0f MB/s total)\n", bytes >> 20, t,
+	       2.0 * (double)bytes / 1048576.0 / t);
+	close(cfd);
+	close(afd);
+	close(lfd);
+	CHECK_END();
+}
+
+/* ---- many connections ---- */
+
+#define MANY 1000
+#define MANY_BYTES 100000
+
+struct many_conn {
+	int cfd, afd;
+	size_t sent, got;
+	int bad;
+};
+
+static uint8_t many_byte(size_t off)
+{
+	return (uint8_t)(off * 7 + (off >> 8));
+}
+
+static void test_many(struct wire *w)
+{
+	struct sockaddr_storage la = mk4("10.147.17.2", 5002), to = mk4("10.147.17.2", 5002);
+	struct many_conn *mc = calloc(MANY, sizeof(*mc));
+	struct waiter *wt = calloc(MANY, sizeof(*wt));
+	struct nc_accept_rec rec;
+	uint8_t buf[16384];
+	int accepted = 0, connected = 0;
+
+	CHECK_BEGIN("stack: 1000 concurrent connections, 100 kB each");
+	int lfd = app_listen(w->e[1].st, AF_INET, &la, 1024, NULL);
+	CHECK(lfd >= 0);
+	double t0 = now_s();
+	for (int i = 0; i < MANY; i++) {
+		uint64_t id;
+		sem_init(&wt[i].sem, 0, 0);
+		mc[i].cfd = mc[i].afd = -1;
+		if (nc_stack_sock_new(w->e[0].st, AF_INET, &mc[i].cfd, &id) != 0)
+			break;
+		if (nc_stack_sock_connect(w->e[0].st, id, (struct sockaddr *)&to, sizeof(to), on_done, &wt[i]) != 0)
+			break;
+		fcntl(mc[i].cfd, F_SETFL, O_NONBLOCK);
+		/* accept what is ready as we go */
+		int a;
+		while ((a = app_accept(lfd, &rec, 0)) >= 0) {
+			fcntl(a, F_SETFL, O_NONBLOCK);
+			mc[accepted++].afd = a;
+		}
+	}
+	for (int i = 0; i < MANY; i++)
+		if (wait_done(&wt[i], 20000) == 0)
+			connected++;
+	while (accepted < MANY) {
+		int a = app_accept(lfd, &rec, 5000);
+		if (a < 0)
+			break;
+		fcntl(a, F_SETFL, O_NONBLOCK);
+		mc[accepted++].afd = a;
+	}
+	CHECK_MSG(connected == MANY && accepted == MANY, "connected %d accepted %d", connected, accepted);
+	/* the accepted fds are matched to clients by content: each client sends
+	 * its index first (4 bytes), then the pattern */
+	int ep = epoll_create1(0);
+	for (int i = 0; i < MANY; i++) {
+		struct epoll_event ev = { .events = EPOLLOUT | EPOLLET, .data.u64 = (uint64_t)i };
+		if (mc[i].cfd >= 0)
+			epoll_ctl(ep, EPOLL_CTL_ADD, mc[i].cfd, &ev);
+		ev.events = EPOLLIN | EPOLLET;
+		ev.data.u64 = (uint64_t)i | (1ULL << 32);
+		if (mc[i].afd >= 0)
+			epoll_ctl(ep, EPOLL_CTL_ADD, mc[i].afd, &ev);
+	}
+	size_t total_got = 0, want = (size_t)MANY * MANY_BYTES;
+	int bad = 0;
+	double deadline = now_s() + 60;
+	while (total_got < want && now_s() < deadline) {
+		struct epoll_event ev[256];
+		int n = epoll_wait(ep, ev, 256, 1000);
+		for (int k = 0; k < n; k++) {
+			int i = (int)(ev[k].data.u64 & 0xffffffff);
+			struct many_conn *m = &mc[i];
+			if (ev[k].data.u64 >> 32) {	/* server side: read */
+				for (;;) {
+					ssize_t r = read(m->afd, buf, sizeof(buf));
+					if (r <= 0)
+						break;
+					for (ssize_t j = 0; j < r; j++)
+						if (buf[j] != many_byte(m->got + (size_t)j))
+							m->bad = 1;
+					m->got += (size_t)r;
+					total_got += (size_t)r;
+				}
+			} else {	/* client side: write */
+				while (m->sent < MANY_BYTES) {
+					size_t len = MANY_BYTES - m->sent;
+					if (len > sizeof(buf))
+						len = sizeof(buf);
+					for (size_t j = 0; j < len; j++)
+						buf[j] = many_byte(m->sent + j);
+					ssize_t r = write(m->cfd, buf, len);
+					if (r <= 0)
+						break;
+					m->sent += (size_t)r;
+				}
+			}
+		}
+	}
+	int short_conns = 0;
+	for (int i = 0; i < MANY; i++) {
+		bad += mc[i].bad;
+		if (mc[i].got != MANY_BYTES)
+			short_conns++;
+	}
+	CHECK_MSG(total_got == want && short_conns == 0, "got %zu of %zu, %d short", total_got, want, short_conns);
+	CHECK(bad == 0);
+	printf("# many: %d connections x %d bytes in %.2f s\n", MANY, MANY_BYTES, now_s() - t0);
+	struct nc_stack_stats s;
+	nc_stack_stats(w->e[1].st, &s);
+	CHECK(s.conns_open >= MANY);
+	for (int i = 0; i < MANY; i++) {
+		if (mc[i].cfd >= 0)
+			close(mc[i].cfd);
+		if (mc[i].afd >= 0)
+			close(mc[i].afd);
+		sem_destroy(&wt[i].sem);
+	}
+	close(ep);
+	close(lfd);
+	/* every connection ends and is freed */
+	for (int i = 0; i < 100; i++) {
+		nc_stack_stats(w->e[1].st, &s);
+		struct nc_stack_stats s2;
+		nc_stack_stats(w->e[0].st, &s2);
+		if (s.conns_open == 0 && s2.conns_open == 0)
+			break;
+		usleep(50000);
+	}
+	CHECK_MSG(s.conns_open == 0, "%llu still open", (unsigned long long)s.conns_open);
+	free(mc);
+	free(wt);
+	CHECK_END();
+}
+
+
+/* conn_pair() - a connected pair on @port: *c on A, *a accepted on B */
+static int conn_pair(struct wire *w, int family, unsigned port, int *c, int *a, int *l)
+{
+	struct sockaddr_storage la = family == AF_INET ? mk4("10.147.17.2", port) : mk6("::", port);
+	struct sockaddr_storage to = family == AF_INET ? mk4("10.147.17.2", port)
+						       : mk6("fd00:1:2:3:4:5:6:2", port);
+	struct nc_accept_rec rec;
+
+	*l = app_listen(w->e[1].st, family, &la, 4, NULL);
+	*c = *l >= 0 ? app_connect(w->e[0].st, family, &to, NULL) : -1;
+	*a = *c >= 0 ? app_accept(*l, &rec, 5000) : -1;
+	return *l >= 0 && *c >= 0 && *a >= 0 ? 0 : -1;
+}
+
+static void close3(int a, int b, int c)
+{
+	if (a >= 0) close(a);
+	if (b >= 0) close(b);
+	if (c >= 0) close(c);
+}
+
+/* A reader that stalls 10 s loses nothing; the writer sees EAGAIN meanwhile. */
+static void test_stall(struct wire *w)
+{
+	int c, a, l;
+	uint8_t buf[65536];
+	size_t sent = 0, got = 0;
+	int bad = 0, eagain = 0;
+
+	CHECK_BEGIN("stack: reader stalls 10 s: writer blocks, nothing lost");
+	CHECK(conn_pair(w, AF_INET, 5003, &c, &a, &l) == 0);
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	double t_end = now_s() + 10, t_full = 0;
+	size_t at_full = 0;
+	while (now_s() < t_end) {
+		size_t n = sizeof(buf);
+		for (size_t j = 0; j < n; j++)
+			buf[j] = many_byte(sent + j);
+		ssize_t r = write(c, buf, n);
+		if (r > 0) {
+			sent += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EAGAIN) {
+			if (!eagain) {
+				t_full = now_s();
+				at_full = sent;
+			}
+			eagain++;
+			struct pollfd pf = { .fd = c, .events = POLLOUT };
+			poll(&pf, 1, 200);
+			continue;
+		}
+		break;
+	}
+	CHECK(eagain > 0);
+	/* once full, it stayed full: the stack buffered a bounded amount */
+	CHECK_MSG(sent - at_full < 256 * 1024, "wrote %zu more after the first EAGAIN", sent - at_full);
+	CHECK(t_full > 0 && t_full < t_end - 8);
+	printf("# stall: %zu bytes in flight while the reader stalled\n", sent);
+	fcntl(c, F_SETFL, 0);
+	shutdown(c, SHUT_WR);
+	for (;;) {
+		ssize_t r = read(a, buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		for (ssize_t j = 0; j < r; j++)
+			if (buf[j] != many_byte(got + (size_t)j))
+				bad++;
+		got += (size_t)r;
+	}
+	CHECK_MSG(got == sent, "got %zu of %zu", got, sent);
+	CHECK(bad == 0);
+	close3(c, a, l);
+	CHECK_END();
+}
+
+static void test_halfclose(struct wire *w)
+{
+	int c, a, l;
+	char buf[16];
+
+	CHECK_BEGIN("stack: half-close, client first");
+	CHECK(conn_pair(w, AF_INET, 5004, &c, &a, &l) == 0);
+	CHECK(write_full(c, "req", 3) == 0);
+	CHECK(shutdown(c, SHUT_WR) == 0);
+	CHECK(read_full(a, buf, 3) == 3 && memcmp(buf, "req", 3) == 0);
+	CHECK(read(a, buf, sizeof(buf)) == 0);	/* EOF */
+	CHECK(write_full(a, "response", 8) == 0);	/* the other way still open */
+	CHECK(read_full(c, buf, 8) == 8 && memcmp(buf, "response", 8) == 0);
+	CHECK(write_full(a, "more", 4) == 0);
+	CHECK(read_full(c, buf, 4) == 4 && memcmp(buf, "more", 4) == 0);
+	CHECK(shutdown(a, SHUT_WR) == 0);
+	CHECK(read(c, buf, sizeof(buf)) == 0);
+	close3(c, a, l);
+	CHECK_END();
+
+	CHECK_BEGIN("stack: half-close, server first; close after both FINs");
+	CHECK(conn_pair(w, AF_INET, 5005, &c, &a, &l) == 0);
+	CHECK(write_full(a, "banner", 6) == 0);
+	CHECK(shutdown(a, SHUT_WR) == 0);
+	CHECK(read_full(c, buf, 6) == 6 && memcmp(buf, "banner", 6) == 0);
+	CHECK(read(c, buf, sizeof(buf)) == 0);
+	CHECK(write_full(c, "late", 4) == 0);
+	CHECK(read_full(a, buf, 4) == 4 && memcmp(buf, "late", 4) == 0);
+	uint64_t cid = fd_id(c);
+	close(c);
+	CHECK(read(a, buf, sizeof(buf)) == 0);	/* a clean EOF, not a reset */
+	close3(-1, a, l);
+	usleep(100000);
+	CHECK(nc_stack_sock_state(w->e[0].st, cid) == NC_SOCK_CLOSED ||
+	      nc_stack_sock_state(w->e[0].st, cid) == -ENOENT);
+	CHECK_END();
+}
+
+static void test_reset(struct wire *w)
+{
+	int c, a, l;
+	char buf[16];
+
+	CHECK_BEGIN("stack: peer reset (SO_LINGER 0) surfaces as ECONNRESET");
+	CHECK(conn_pair(w, AF_INET, 5006, &c, &a, &l) == 0);
+	struct linger lg = { 1, 0 };
+	CHECK(nc_stack_sock_setopt(w->e[1].st, fd_id(a), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	CHECK(write_full(a, "bye", 3) == 0);
+	CHECK(read_full(c, buf, 3) == 3);
+	close(a);
+	struct pollfd pf = { .fd = c, .events = POLLIN };
+	CHECK(poll(&pf, 1, 5000) == 1);
+	errno = 0;
+	CHECK(read(c, buf, sizeof(buf)) == -1 && errno == ECONNRESET);
+	CHECK(nc_stack_sock_error(w->e[0].st, fd_id(c)) == ECONNRESET);
+	close3(c, -1, l);
+	CHECK_END();
+
+	CHECK_BEGIN("stack: peer closes with unread data -> RST -> ECONNRESET");
+	CHECK(conn_pair(w, AF_INET, 5007, &c, &a, &l) == 0);
+	CHECK(write_full(c, "unread", 6) == 0);
+	usleep(100000);	/* lands in a's receive queue, never read */
+	close(a);
+	pf.fd = c;
+	CHECK(poll(&pf, 1, 5000) == 1);
+	errno = 0;
+	CHECK(read(c, buf, sizeof(buf)) == -1 && errno == ECONNRESET);
+	close3(c, -1, l);
+	CHECK_END();
+}
+
+static void test_ipv6(struct wire *w)
+{
+	int c, a, l;
+	char buf[16];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	CHECK_BEGIN("stack: IPv6 connect and names");
+	CHECK(conn_pair(w, AF_INET6, 6001, &c, &a, &l) == 0);
+	CHECK(write_full(c, "six", 3) == 0 && read_full(a, buf, 3) == 3 && memcmp(buf, "six", 3) == 0);
+	CHECK(nc_stack_sock_name(w->e[1].st, fd_id(a), 1, &ss, &sl) == 0);
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct in6_addr want;
+	inet_pton(AF_INET6, "fd00:1:2:3:4:5:6:1", &want);
+	CHECK(s6->sin6_family == AF_INET6 && memcmp(&s6->sin6_addr, &want, 16) == 0);
+	close3(c, a, l);
+	CHECK_END();
+
+	CHECK_BEGIN("stack: dual-stack listener accepts IPv4 as ::ffff:a.b.c.d");
+	struct sockaddr_storage la = mk6("::", 6002), to = mk4("10.147.17.2", 6002);
+	struct nc_accept_rec rec;
+	uint64_t lid;
+	l = app_listen(w->e[1].st, AF_INET6, &la, 4, &lid);
+	CHECK(l >= 0);
+	c = app_connect(w->e[0].st, AF_INET, &to, NULL);
+	a = app_accept(l, &rec, 5000);
+	CHECK(c >= 0 && a >= 0);
+	s6 = (struct sockaddr_in6 *)&rec.peer;
+	inet_pton(AF_INET6, "::ffff:10.147.17.1", &want);
+	CHECK(rec.addrlen == sizeof(struct sockaddr_in6) && s6->sin6_family == AF_INET6 &&
+	      memcmp(&s6->sin6_addr, &want, 16) == 0);
+	CHECK(nc_stack_sock_name(w->e[1].st, fd_id(a), 0, &ss, &sl) == 0);
+	inet_pton(AF_INET6, "::ffff:10.147.17.2", &want);
+	CHECK(ss.ss_family == AF_INET6 && memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, &want, 16) == 0);
+	CHECK(write_full(c, "4in6", 4) == 0 && read_full(a, buf, 4) == 4);
+	close3(c, a, -1);
+	/* the same listener takes IPv6 too */
+	to = mk6("fd00:1:2:3:4:5:6:2", 6002);
+	c = app_connect(w->e[0].st, AF_INET6, &to, NULL);
+	a = app_accept(l, &rec, 5000);
+	CHECK(c >= 0 && a >= 0);
+	close3(c, a, l);
+	/* IPV6_V6ONLY listener refuses IPv4 */
+	uint64_t id;
+	int one = 1;
+	CHECK(nc_stack_sock_new(w->e[1].st, AF_INET6, &l, &id) == 0);
+	CHECK(nc_stack_sock_setopt(w->e[1].st, id, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0);
+	la = mk6("::", 6003);
+	CHECK(nc_stack_sock_bind(w->e[1].st, id, (struct sockaddr *)&la, sizeof(la)) == 0);
+	CHECK(nc_stack_sock_listen(w->e[1].st, id, 4) == 0);
+	to = mk4("10.147.17.2", 6003);
+	CHECK(app_connect(w->e[0].st, AF_INET, &to, NULL) == -ECONNREFUSED);
+	close(l);
+	CHECK_END();
+}
+
+static void test_options(struct wire *w)
+{
+	struct nc_stack *A = w->e[0].st;
+	uint64_t id;
+	int fd, v;
+	socklen_t len = sizeof(v);
+
+	CHECK_BEGIN("stack: socket options, bind errors");
+	CHECK(nc_stack_sock_new(A, AF_INET, &fd, &id) == 0);
+	v = 1;
+	CHECK(nc_stack_sock_setopt(A, id, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) == 0);
+	CHECK(nc_stack_sock_getopt(A, id, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 && v == 1);
+	v = 30;
+	CHECK(nc_stack_sock_setopt(A, id, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)) == 0);
+	v = 1;
+	CHECK(nc_stack_sock_setopt(A, id, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)) == 0);
+	len = sizeof(v);
+	CHECK(nc_stack_sock_getopt(A, id, SOL_SOCKET, SO_KEEPALIVE, &v, &len) == 0 && v == 1);
+	CHECK(nc_stack_sock_getopt(A, id, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len) == 0 && v == 30);
+	v = 100000;
+	CHECK(nc_stack_sock_setopt(A, id, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0);
+	CHECK(nc_stack_sock_getopt(A, id, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0 && v == 200000);
+	CHECK(nc_stack_sock_setopt(A, id, SOL_SOCKET, SO_BROADCAST, &v, sizeof(v)) == -ENOPROTOOPT);
+	CHECK(nc_stack_sock_setopt(A, id, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v)) == -ENOPROTOOPT);
+	CHECK(nc_stack_sock_setopt(A, id, IPPROTO_TCP, TCP_NODELAY, &v, 1) == -EINVAL);
+	struct sockaddr_storage bad = mk4("10.147.17.77", 0), good = mk4("10.147.17.1", 0);
+	CHECK(nc_stack_sock_bind(A, id, (struct sockaddr *)&bad, sizeof(bad)) == -EADDRNOTAVAIL);
+	CHECK(nc_stack_sock_bind(A, id, (struct sockaddr *)&good, sizeof(good)) == 0);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	CHECK(nc_stack_sock_name(A, id, 0, &ss, &sl) == 0 && ((struct sockaddr_in *)&ss)->sin_port != 0);
+	CHECK(nc_stack_sock_name(A, id, 1, &ss, &sl) == -ENOTCONN);
+	/* a second socket on the same port: in use */
+	uint64_t id2;
+	int fd2;
+	CHECK(nc_stack_sock_new(A, AF_INET, &fd2, &id2) == 0);
+	CHECK(nc_stack_sock_bind(A, id2, (struct sockaddr *)&ss, sizeof(ss)) == -EADDRINUSE);
+	close(fd2);
+	close(fd);
+	CHECK(nc_stack_sock_state(A, 12345) == -ENOENT);
+	CHECK_END();
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
@@ -649,6 +1142,13 @@ int main(int argc, char **argv)
 	test_nonblocking_connect(&w);
 	test_separate_instances(&w);
 	test_icmp();
+	test_bulk(&w, (size_t)100 << 20);
+	test_many(&w);
+	test_halfclose(&w);
+	test_reset(&w);
+	test_ipv6(&w);
+	test_options(&w);
+	test_stall(&w);
 	wire_down(&w);
 	return CHECK_EXIT();
 }
