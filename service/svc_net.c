@@ -61,6 +61,7 @@ int svc_net_join(struct svc *s, uint64_t nwid, int from_api)
 	n->svc = s;
 	svc_netset_load(s->home, nwid, &n->set);
 	s->nets[i] = n;
+	svc_log("network %016llx: joining", (unsigned long long)nwid);
 	r = zt_node_join(s->node, nwid, n, svc_now());
 	if (r != ZT_OK) {
 		s->nets[i] = NULL;
@@ -70,7 +71,6 @@ int svc_net_join(struct svc *s, uint64_t nwid, int from_api)
 		return r == ZT_ERR_BAD_PARAMETER ? -EINVAL : -EIO;
 	}
 	s->deadline = svc_now();
-	svc_log("network %016llx joined", (unsigned long long)nwid);
 	return 0;
 }
 

@@ -85,3 +85,17 @@ ctl_authorize() {
 	api_code "$1" POST "/controller/network/$2/member/$3" \
 		"{\"authorized\":true,\"ipAssignments\":[\"$4\"]}"
 }
+
+# make_moon ROOT_HOME ENDPOINT... - a moon whose only root is ROOT_HOME's node,
+# reachable at ENDPOINT(s) ("IP/PORT"), made with zerotier-idtool initmoon +
+# genmoon. Prints the path of the .moon file (in ROOT_HOME/moon-work/).
+make_moon() {
+	local home=$1; shift
+	local w=$home/moon-work eps
+	mkdir -p "$w"
+	eps=$(printf '"%s",' "$@"); eps="[${eps%,}]"
+	"$IDTOOL" initmoon "$home/identity.public" >"$w/moon.json.in" 2>"$w/err" || { cat "$w/err" >&2; return 1; }
+	jq --argjson e "$eps" '.roots[0].stableEndpoints = $e' "$w/moon.json.in" >"$w/moon.json" || return 1
+	(cd "$w" && "$IDTOOL" genmoon moon.json >"$w/genmoon.out" 2>&1) || { cat "$w/genmoon.out" >&2; return 1; }
+	ls "$w"/*.moon 2>/dev/null | head -n1
+}
