@@ -24,6 +24,7 @@ daemon_start() {
 	mkdir -p "$home"
 	rm -f "$home/zerotier-one.port"
 	if [ -n "$ns" ]; then
+		HOME_NS[$home]=$ns
 		ip netns exec "$ns" env NC_NO_PLANET=1 "$bin" -p"$port" "$home" >>"$home/stderr.log" 2>&1 &
 	else
 		"$bin" -p"$port" "$home" >>"$home/stderr.log" 2>&1 &
@@ -47,14 +48,19 @@ dport() { cat "$1/zerotier-one.port"; }
 dtoken() { cat "$1/authtoken.secret"; }
 daddr() { cut -c1-10 "$1/identity.public"; }
 
+# Daemons started in a network namespace are reached from inside it:
+# HOME_NS[HOME]=NETNS (set by daemon_start) makes api/cli run there.
+declare -A HOME_NS=()
+in_ns() { local home=$1; shift; if [ -n "${HOME_NS[$home]:-}" ]; then ip netns exec "${HOME_NS[$home]}" "$@"; else "$@"; fi; }
+
 # api HOME METHOD PATH [BODY] - prints the body, then the status on the last line
 api() {
 	local home=$1 m=$2 p=$3 body=${4:-}
 	if [ -n "$body" ]; then
-		curl -s -m 10 -X "$m" -H "X-ZT1-Auth: $(dtoken "$home")" -d "$body" \
+		in_ns "$home" curl -s -m 10 -X "$m" -H "X-ZT1-Auth: $(dtoken "$home")" -d "$body" \
 			-w '\n%{http_code}' "http://127.0.0.1:$(dport "$home")$p"
 	else
-		curl -s -m 10 -X "$m" -H "X-ZT1-Auth: $(dtoken "$home")" \
+		in_ns "$home" curl -s -m 10 -X "$m" -H "X-ZT1-Auth: $(dtoken "$home")" \
 			-w '\n%{http_code}' "http://127.0.0.1:$(dport "$home")$p"
 	fi
 }
@@ -63,7 +69,7 @@ api_code() { api "$@" | tail -n1; }
 # api_body HOME METHOD PATH [BODY] - just the body
 api_body() { api "$@" | sed '$d'; }
 
-cli() { local home=$1; shift; "$CLI" -D"$home" "$@"; }
+cli() { local home=$1; shift; in_ns "$home" "$CLI" -D"$home" "$@"; }
 
 # net_ok HOME NWID - the network is OK and has an address
 net_ok() {
