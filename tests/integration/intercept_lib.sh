@@ -1,0 +1,61 @@
+# tests/integration/intercept_lib.sh - helpers for the intercept_*.sh tests
+# (sourced; running it alone does nothing).
+#
+# Two netcon stacks run back to back in build/tools/nc_twostack, each with
+# its RPC server: A (10.147.17.1, fd00::1) at $NC_A, B (10.147.17.2,
+# fd00::2) at $NC_B. in_a / in_b run a real, unmodified program with
+# LD_PRELOAD=libzerotierintercept.so on that stack.
+[ "${BASH_SOURCE[0]}" = "$0" ] && exit 0
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+ICEPT_SO=$BIN/libzerotierintercept.so
+TWOSTACK=$BIN/tools/nc_twostack
+NC_A=$NC_TMP/nc_a
+NC_B=$NC_TMP/nc_b
+IP_A=10.147.17.1
+IP_B=10.147.17.2
+IP6_A=fd00::1
+IP6_B=fd00::2
+
+# icept_require - skip the whole test when the pieces are not built
+icept_require() {
+	local f
+	for f in "$ICEPT_SO" "$TWOSTACK" "$@"; do
+		if [ ! -e "$f" ]; then
+			skip "${ICEPT_TEST:-intercept}" "$f not built"
+			exit 0
+		fi
+	done
+}
+
+# icept_start_twostack - start the two stacks, wait for both RPC sockets
+icept_start_twostack() {
+	mkdir -p "$NC_TMP/lwip"
+	"$TWOSTACK" -t "$NC_TMP/lwip" "$NC_A" "$NC_B" >"$NC_TMP/twostack.out" 2>"$NC_TMP/twostack.err" &
+	TWOSTACK_PID=$!
+	nc_track "$TWOSTACK_PID"
+	if ! WAIT_S=20 wait_for grep -q ready "$NC_TMP/twostack.out"; then
+		fail "nc_twostack starts" "$(tail -5 "$NC_TMP/twostack.err")"
+		exit 1
+	fi
+}
+
+# in_a CMD... / in_b CMD... - run CMD under the preload on stack A / B
+in_a() { env LD_PRELOAD="$ICEPT_SO" ZT_NC_NETWORK="$NC_A" "$@"; }
+in_b() { env LD_PRELOAD="$ICEPT_SO" ZT_NC_NETWORK="$NC_B" "$@"; }
+
+# icept_bigfile PATH - 10 MB of random bytes; prints its md5
+icept_bigfile() {
+	mkdir -p "$(dirname "$1")"
+	head -c $((10 * 1024 * 1024)) /dev/urandom >"$1"
+	md5sum <"$1" | cut -d' ' -f1
+}
+
+# icept_fetch_md5 A|B URL - curl URL under the preload; prints the body's md5
+icept_fetch_md5() {
+	local side=$1 url=$2
+	"in_$side" curl -sS -g --max-time 60 -o - "$url" 2>>"$NC_TMP/curl.err" | md5sum | cut -d' ' -f1
+}
+
+# icept_alive PID - is the process still running
+icept_alive() { kill -0 "$1" 2>/dev/null; }
