@@ -669,5 +669,7 @@ void zt_peer_on_packet(struct zt_node *n, int64_t now, struct zt_peer *p, int64_
 		}
 		break;
 	}
-	zt_peer_set_online(n, now);
+	/* going online is noticed at once; going offline by the 1 s timer */
+	if (!n->topo->online)
+		zt_peer_set_online(n, now);
 }

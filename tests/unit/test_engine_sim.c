@@ -219,6 +219,42 @@ static void test_offline(void)
 	sim_free(s);
 }
 
+static int has_moon(struct sim *s, void *arg)
+{
+	(void)s;
+	return zt_node_moons(((struct sim_engine *)arg)->node, NULL, NULL, 0) == 1;
+}
+
+/* zt_node_orbit() with a seed: the seed attaches the moon to OK(HELLO) */
+static void test_orbit_seed(void)
+{
+	struct sim *s = sim_new(5);
+	struct sim_engine *r = sim_engine_new(s, idents[8]);
+	struct sim_engine *a = sim_engine_new(s, idents[9]);
+	uint8_t moon[1024], pc[1 + ZT_IDENTITY_PUBLIC_BIN_LEN + 10] = { 2 };
+	struct zt_identity rid;
+	CHECK_BEGIN("sim: orbit with a seed fetches the moon through HELLO/OK and persists it");
+	int ml = sim_make_moon(s, 0, 77, moon, sizeof(moon));
+	CHECK(zt_node_add_moon(r->node, s->now, moon, (unsigned)ml) == ZT_OK);
+	zt_identity_from_string(&rid, idents[8]);
+	zt_identity_serialize(&rid, 0, pc + 1, ZT_IDENTITY_PUBLIC_BIN_LEN);
+	sim_state_set(a, ZT_STATE_PEER, r->address, pc, sizeof(pc));
+	CHECK(zt_node_add_static_path(a->node, s->now, r->address, &r->addr) == ZT_OK);
+	CHECK(zt_node_orbit(a->node, s->now, r->address, r->address) == ZT_OK);
+	CHECK(sim_run_until(s, 30000, has_moon, a));
+	CHECK(zt_is_root((struct zt_node *)a->node, r->address));
+	{
+		struct sim_state_obj *o = sim_state_find(a, ZT_STATE_MOON, r->address);
+		CHECK(o && o->len == ml && !memcmp(o->data, moon, (size_t)ml));
+	}
+	/* a newer revision signed by another key is refused */
+	uint8_t other[1024];
+	int ol = sim_make_moon(s, 0, 99, other, sizeof(other));
+	CHECK(zt_node_add_moon(a->node, s->now, other, (unsigned)ol) == ZT_ERR_BAD_PARAMETER);
+	CHECK_END();
+	sim_free(s);
+}
+
 int main(void)
 {
 	load_identities();
@@ -226,5 +262,6 @@ int main(void)
 	run_moon("sim: moon root, WHOIS, relay, RENDEZVOUS, ECHO (clean wire)", 0, 0, 0, 2);
 	run_moon("sim: same on a wire that drops 10%, duplicates 10%, reorders", 0.10, 0.10, 20, 3);
 	test_offline();
+	test_orbit_seed();
 	return CHECK_EXIT();
 }
