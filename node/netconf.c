@@ -36,9 +36,11 @@ int zt_netconf_parse(struct zt_netconf *nc, const void *dict, size_t len)
 	nc->version = zt_dict_get_u64_def(dict, len, "v", 0);
 	if (zt_dict_get_u64(dict, len, "nwid", &nc->nwid) || !nc->nwid)
 		return -EINVAL;
-	if (zt_dict_get_u64(dict, len, "id", &nc->issued_to) || !nc->issued_to)
+	if (zt_dict_get_u64(dict, len, "id", &nc->issued_to))
 		return -EINVAL;
 	nc->issued_to &= 0xffffffffffULL;
+	if (!nc->issued_to)
+		return -EINVAL;
 	if (nc->version < 6)
 		return -EINVAL;
 	nc->ts = zt_dict_get_u64_def(dict, len, "ts", 0);
