@@ -240,7 +240,19 @@ void zt_peer_on_hello(struct zt_node *n, int64_t now, int64_t sock, const struct
 	zt_rbuf_take(&r, (size_t)il);
 	p = zt_topo_find(n, source);
 	if (p && !zt_identity_equal(&p->id, &id)) {
-		/* same address, other key: impostor or collision */
+		/* same address, other key: an impostor, or a genuine collision.
+		 * If the packet is authentic under the new key, say so (§5.2). */
+		struct zt_peer other;
+		memset(&other, 0, sizeof(other));
+		other.id = id;
+		if (zt_identity_agree(&n->self, &id, other.key) == 0 && zt_dearmor(pkt, len, other.key) == 0 &&
+		    !zt_switch_rate_limit_ip(n, now, from) && zt_identity_validate(&id)) {
+			uint8_t body[10];
+			zt_store_be(body, ZT_VERB_HELLO, 1);
+			zt_store_be(body + 1, pid, 8);
+			body[9] = ZT_ERROR_IDENTITY_COLLISION;
+			zt_switch_send_on(n, now, &other, sock, from, ZT_VERB_ERROR, body, sizeof(body), 0, NULL);
+		}
 		zt_count_drop(n, ZT_DROP_INVALID_IDENTITY);
 		return;
 	}
@@ -302,8 +314,13 @@ void zt_peer_on_hello(struct zt_node *n, int64_t now, int64_t sock, const struct
 	p->vrev = (int)vrev;
 	p->last_recv = now;
 	p->last_hello_in = now;
-	if (hops == 0)
+	if (hops == 0 && !zt_peer_find_path(p, from)) {
 		zt_peer_learn_path(p, now, sock, from);
+		if (!is_new)
+			zt_topo_save_peer(n, p);	/* cache the new path */
+	} else if (hops == 0) {
+		zt_peer_learn_path(p, now, sock, from);
+	}
 
 	/* OK(HELLO), straight back to where it came from */
 	uint8_t body[ZT_WORLD_MAX_SERIALIZED * 2 + 128];
@@ -390,8 +407,12 @@ static void peer_on_ok(struct zt_node *n, int64_t now, struct zt_peer *p, const 
 		p->vmin = (int)vmin;
 		p->vrev = (int)vrev;
 		p->last_hello_in = now;
-		if (rx->hops == 0)
+		if (rx->hops == 0) {
+			int fresh = !zt_peer_find_path(p, rx->from);
 			zt_peer_learn_path(p, now, rx->local_socket, rx->from);
+			if (fresh)
+				zt_topo_save_peer(n, p);
+		}
 		peer_static_answered(n, p);
 		peer_reached(n, p);
 		struct sockaddr_storage ext;
