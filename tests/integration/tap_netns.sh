@@ -104,6 +104,7 @@ daemon_stop "$HB"; daemon_stop "$HC"
 
 # without CAP_NET_ADMIN: PORT_ERROR and a clear line
 HU=$NC_TMP/u
+chmod 711 "$NC_TMP"	# nobody must be able to reach its home
 mkdir -p "$HU"; chown nobody "$HU"; chmod 700 "$HU"
 setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all env NC_NO_PLANET=1 "$ONE" -p0 "$HU" >"$NC_TMP/u.log" 2>&1 &
 nc_track $!
