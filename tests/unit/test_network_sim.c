@@ -356,11 +356,91 @@ int main(void)
 	}
 	CHECK_END();
 
+	CHECK_BEGIN("sim net: the controller's own node is a member too (local config, ARP to it)");
+	{
+		uint8_t p[64];
+		int64_t dl;
+		uint64_t cmac = zt_mac_from_address(c->address, nwid);
+		snprintf(path, sizeof(path), "/controller/network/%016llx/member/%010llx",
+			 (unsigned long long)nwid, (unsigned long long)c->address);
+		CHECK(api(ctl, s, "POST", path, "{\"authorized\":true,\"ipAssignments\":[\"10.147.17.77\"]}", NULL) == 200);
+		CHECK(zt_node_join(c->node, nwid, NULL, s->now) == ZT_OK);
+		w = (struct want){ c, nwid, ZT_NETWORK_OK };
+		CHECK(has_status(s, &w));
+		CHECK(obs[0].ip4 == 0x0a93114d);
+		sim_run(s, 1000);
+		arp_request(p, amac, obs[1].ip4, obs[0].ip4);
+		CHECK(zt_node_frame_in(a->node, s->now, nwid, amac, 0xffffffffffffULL, 0x0806, 0, p, 28, &dl) == ZT_OK);
+		counter_ptr = &obs[0].arp_in;
+		counter_target = 1;
+		CHECK(sim_run_until(s, 10000, counter_reached, NULL));
+		ipv4_packet(p, obs[0].ip4, obs[1].ip4);
+		counter_ptr = &obs[1].ip_in;
+		counter_target = obs[1].ip_in + 1;
+		CHECK(zt_node_frame_in(c->node, s->now, nwid, cmac, amac, 0x0800, 0, p, 28, &dl) == ZT_OK);
+		CHECK(sim_run_until(s, 5000, counter_reached, NULL));
+	}
+	CHECK_END();
+
+	CHECK_BEGIN("sim net: a restarted member uses its cached config while the controller is down");
+	{
+		struct zt_network_info info;
+		unsigned ups = obs[1].ups;
+		c->up = 0;
+		zt_node_delete(a->node);
+		a->node = NULL;
+		CHECK(zt_node_new(&a->node, a, &sim_callbacks, s->now) == ZT_OK);
+		CHECK(zt_node_join(a->node, nwid, NULL, s->now) == ZT_OK);
+		CHECK(obs[1].ups == ups + 1);
+		CHECK(zt_node_network_info(a->node, nwid, &info) == ZT_OK && info.n_assigned == 1);
+		sim_run(s, 20000);
+		CHECK(zt_node_network_info(a->node, nwid, &info) == ZT_OK && info.n_assigned == 1);
+		c->up = 1;
+		c->deadline = s->now;
+		sim_run(s, 70000);
+		CHECK(zt_node_network_info(a->node, nwid, &info) == ZT_OK && info.status == ZT_NETWORK_OK);
+	}
+	CHECK_END();
+
+	CHECK_BEGIN("sim net: malformed network verbs are dropped and counted, never crash");
+	{
+		struct zt_node *an = (struct zt_node *)b->node;
+		static const uint8_t verbs[] = { ZT_VERB_FRAME, ZT_VERB_EXT_FRAME, ZT_VERB_MULTICAST_LIKE,
+			ZT_VERB_NETWORK_CREDENTIALS, ZT_VERB_NETWORK_CONFIG_REQUEST, ZT_VERB_NETWORK_CONFIG,
+			ZT_VERB_MULTICAST_GATHER, ZT_VERB_MULTICAST_FRAME };
+		uint8_t buf[600];
+		struct zt_node_counters before, after;
+		zt_node_counters(b->node, &before);
+		for (int round = 0; round < 400; round++) {
+			struct zt_rx rx;
+			unsigned len = (unsigned)(sim_rand(s) % sizeof(buf));
+			for (unsigned i = 0; i < len; i++)
+				buf[i] = (uint8_t)sim_rand(s);
+			if (len >= 8 && (round & 1))
+				zt_store_be(buf, nwid, 8);	/* make it about our network */
+			memset(&rx, 0, sizeof(rx));
+			rx.source = (round & 2) ? a->address : x->address;
+			rx.packet_id = sim_rand(s);
+			rx.verb = verbs[round % 8];
+			rx.payload = buf;
+			rx.len = len;
+			zt_net_on_verb(an, s->now, &rx);
+			zt_net_on_ok(an, s->now, &rx, verbs[(round / 8) % 8], 1, buf, len);
+			zt_net_on_error(an, s->now, &rx, ZT_VERB_NETWORK_CONFIG_REQUEST, 1, (uint8_t)(round % 10), buf, len);
+		}
+		zt_node_counters(b->node, &after);
+		CHECK(after.drops[ZT_DROP_MALFORMED] > before.drops[ZT_DROP_MALFORMED]);
+		sim_run(s, 10000);
+	}
+	CHECK_END();
+
 	CHECK_BEGIN("sim net: leave reports DOWN then DESTROY and deletes the cached config");
 	{
 		void *nu = (void *)1;
+		unsigned downs = obs[1].downs;
+		CHECK(obs[1].downs == 1);	/* from zt_node_delete() at the restart */
 		CHECK(zt_node_leave(a->node, nwid, &nu, s->now) == ZT_OK);
-		CHECK(obs[1].downs == 1 && obs[1].destroys == 1);
+		CHECK(obs[1].downs == downs + 1 && obs[1].destroys == 1 && nu == NULL);
 		CHECK(sim_state_find(a, ZT_STATE_NETWORK_CONFIG, nwid) == NULL);
 		CHECK(zt_node_networks(a->node, NULL, 0) == 0);
 		CHECK(zt_node_leave(a->node, nwid, NULL, s->now) == ZT_ERR_NETWORK_NOT_FOUND);
