@@ -37,6 +37,7 @@
 #define SVC_MAX_MGMT 16
 #define SVC_HTTP_MAX_HEADER (16 * 1024)
 #define SVC_HTTP_MAX_BODY (1024 * 1024)
+#define SVC_HTTP_IDLE_MS 30000
 #define SVC_DEFAULT_HOME "/var/lib/zerotier-one"
 
 /* ---- log (svc_log.c) ---- */
@@ -170,6 +171,7 @@ int svc_http_listen(struct svc *s);
 void svc_http_accept(struct svc *s, int idx);
 void svc_http_event(struct svc *s, int idx, uint32_t events);
 void svc_http_close_all(struct svc *s);
+int svc_http_reap(struct svc *s, int64_t now);
 
 /* ---- API (svc_api.c) ---- */
 /* svc_api_handle() - answer one request. *body gets a malloc'd response,
@@ -253,6 +255,7 @@ struct svc {
 	int wrote_files;		/* pid/port files are ours to remove */
 	int ready_fd;			/* -d: pipe to the waiting parent, else -1 */
 	uint16_t http_gen;
+	int64_t http_next_reap;		/* 0: no clients to watch */
 };
 
 #endif

@@ -50,6 +50,7 @@ struct svc_http_conn {
 	size_t out_len, out_off;
 	int close_after;
 	int keepalive;
+	int64_t last_active;	/* ms; idle clients are closed by svc_http_reap() */
 };
 
 static const char *status_text(int st)
@@ -400,12 +401,15 @@ void svc_http_accept(struct svc *s, int idx)
 			continue;
 		}
 		c->fd = fd;
+		c->last_active = svc_now();
 		c->slot = slot;
 		c->gen = ++s->http_gen;
 		c->svc = s;
 		http_parser_init(&c->parser, HTTP_REQUEST);
 		c->parser.data = c;
 		s->http[slot] = c;
+		if (!s->http_next_reap)
+			s->http_next_reap = c->last_active + 5000;
 		if (svc_loop_add(s, fd, SVC_EV_HTTP_CONN, conn_idx(c), EPOLLIN | EPOLLRDHUP) < 0)
 			conn_close(s, c);
 	}
@@ -496,6 +500,7 @@ void svc_http_event(struct svc *s, int idx, uint32_t events)
 	c = s->http[slot];
 	if (!c || c->gen != (uint16_t)((uint32_t)idx >> 16))
 		return;
+	c->last_active = svc_now();
 	if (c->out_len) {
 		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 			if (conn_flush(s, c) <= 0)
@@ -505,6 +510,28 @@ void svc_http_event(struct svc *s, int idx, uint32_t events)
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		conn_read(s, c);
+}
+
+/**
+ * svc_http_reap() - close clients idle for SVC_HTTP_IDLE_MS (stalled or
+ * forgotten keep-alive connections must not hold slots forever)
+ * Return: the number of open connections left
+ */
+int svc_http_reap(struct svc *s, int64_t now)
+{
+	int i, n = 0;
+
+	for (i = 0; i < SVC_MAX_HTTP; i++) {
+		struct svc_http_conn *c = s->http[i];
+
+		if (!c)
+			continue;
+		if (now - c->last_active > SVC_HTTP_IDLE_MS)
+			conn_close(s, c);
+		else
+			n++;
+	}
+	return n;
 }
 
 /**

@@ -51,7 +51,13 @@ int svc_loop_add(struct svc *s, int fd, enum svc_ev type, uint32_t idx, uint32_t
 {
 	struct epoll_event ev = { .events = events, .data.u64 = ev_pack(type, idx) };
 
-	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+
+		svc_log("epoll: cannot watch %s fd %d: %s", svc_ev_names[type], fd, strerror(e));
+		return -e;
+	}
+	return 0;
 }
 
 /**
@@ -131,6 +137,10 @@ static void loop_run(struct svc *s)
 			s->deadline = nd > now ? nd : now + 1000;
 			wait = s->deadline - now;
 		}
+		if (s->http_next_reap && now >= s->http_next_reap)
+			s->http_next_reap = svc_http_reap(s, now) ? now + 5000 : 0;
+		if (s->http_next_reap && s->http_next_reap - now < wait)
+			wait = s->http_next_reap - now;
 		if (wait > 60000)
 			wait = 60000;
 		n = epoll_wait(s->epfd, evs, 64, (int)wait);
