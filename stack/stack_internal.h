@@ -109,6 +109,8 @@ struct nc_conn {
 	unsigned in_cb : 1;		/* inside an lwIP callback for pcb */
 	unsigned abort_req : 1;		/* reset wanted (done by whoever owns the moment) */
 	unsigned disown_req : 1;	/* tcp_close wanted at the end of the callback */
+	unsigned rx_sched : 1;		/* on st->rx_dirty */
+	struct nc_conn *dnext;		/* (L) rx_dirty chain */
 	/* net -> app data not yet written to fd (L) */
 	struct pbuf *rxq, *rxq_tail;
 	unsigned rxq_off;
@@ -172,6 +174,7 @@ struct nc_stack {
 	struct nc_conn **tab;
 	unsigned tab_size, nconns;
 	struct nc_conn *graveyard;
+	struct nc_conn *rx_dirty;	/* (L) data queued for the app, to flush */
 	struct nc_done *done_head, *done_tail;
 	struct nc_tomb tombs[NC_STACK_TOMBS];
 	unsigned tomb_next;

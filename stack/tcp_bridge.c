@@ -760,6 +760,20 @@ static err_t conn_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t 
 		while (t->next)
 			t = t->next;
 		c->rxq_tail = t;
+		/* batch: segments without PSH are written by the bridge thread
+		 * once it wakes up, together with whatever followed them */
+		if (!(p->flags & PBUF_FLAG_PUSH) && c->rxq_bytes < 32768 && c->can_write) {
+			if (!c->rx_sched) {
+				struct nc_stack *st = c->st;
+				int was_empty = st->rx_dirty == NULL;
+				c->rx_sched = 1;
+				c->dnext = st->rx_dirty;
+				st->rx_dirty = c;
+				if (was_empty)
+					nc_stack_wake(st);
+			}
+			return ERR_OK;
+		}
 	}
 	conn_cb_begin(c);
 	conn_pump_rx(c);
@@ -773,6 +787,10 @@ static err_t conn_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct nc_conn *c = arg;
 
 	if (!c)
+		return ERR_OK;
+	/* refill in large pieces, not one read per ACK: wait until a quarter
+	 * of the send buffer is free, unless lwIP is about to run dry */
+	if (c->pcb && tcp_sndbuf(c->pcb) < TCP_SND_BUF / 4 && !c->app_eof)
 		return ERR_OK;
 	conn_cb_begin(c);
 	conn_pump_tx(c);
@@ -1056,9 +1074,24 @@ void nc_bridge_event(struct nc_stack *st, struct nc_conn *c, uint32_t events)
  */
 void nc_bridge_reap(struct nc_stack *st)
 {
-	struct nc_conn *g = st->graveyard;
-	struct nc_done *d = st->done_head;
+	struct nc_conn *g, *dirty = st->rx_dirty;
+	struct nc_done *d;
 
+	st->rx_dirty = NULL;
+	while (dirty) {
+		struct nc_conn *c = dirty;
+		dirty = c->dnext;
+		c->rx_sched = 0;
+		if (!c->dead) {
+			conn_service(c);
+			if (c->abort_req) {
+				c->abort_req = 0;
+				conn_destroy(c, 1);
+			}
+		}
+	}
+	g = st->graveyard;
+	d = st->done_head;
 	st->graveyard = NULL;
 	st->done_head = st->done_tail = NULL;
 	nc_stack_unlock(st);
