@@ -28,8 +28,8 @@ static const char *check_name_now;
 	printf(__VA_ARGS__); printf("\n"); } check_failed_now = 1; } } while (0)
 
 /* CHECK_END() - close the group, print its verdict */
-#define CHECK_END() do { if (!check_failed_now) printf("PASS: %s\n", check_name_now); \
-	else check_failed_total++; fflush(stdout); } while (0)
+#define CHECK_END() do { if (!check_failed_now) { printf("PASS: %s\n", check_name_now); } \
+	else { check_failed_total++; } fflush(stdout); } while (0)
 
 #define CHECK_SKIP(name, why) do { printf("SKIP: %s: %s\n", (name), (why)); fflush(stdout); } while (0)
 
