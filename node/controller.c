@@ -703,14 +703,20 @@ void zt_controller_member_changed(zt_node *n, int64_t now, uint64_t nwid, uint64
 	if (!c)
 		return;
 	n->now = now;
+	int exists = 0;
+
 	m = malloc(sizeof(*m));
-	if (m && c->st.member_get(c->uptr, nwid, address, m) == 0)
+	if (m && c->st.member_get(c->uptr, nwid, address, m) == 0) {
 		authorized = m->authorized;
+		exists = 1;
+	}
 	free(m);
 	if (was_authorized && !authorized)
 		ctl_revoke(n, now, nwid, address);
 	r = ctl_recent(c, nwid, address, 0);
-	if (r && now - r->last_request <= CTL_PUSH_WINDOW && (r->authorized || authorized || was_authorized))
+	/* a deleted member is not recreated until it asks again */
+	if (r && exists && now - r->last_request <= CTL_PUSH_WINDOW &&
+	    (r->authorized || authorized || was_authorized))
 		ctl_push(n, now, r);
 }
 
