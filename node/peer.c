@@ -259,10 +259,6 @@ void zt_peer_on_hello(struct zt_node *n, int64_t now, int64_t sock, const struct
 	if (p) {
 		kp = p->key;
 	} else {
-		if (zt_switch_rate_limit_ip(n, now, from)) {
-			zt_count_drop(n, ZT_DROP_RATE_LIMIT);
-			return;
-		}
 		if (zt_identity_agree(&n->self, &id, key) < 0) {
 			zt_count_drop(n, ZT_DROP_INVALID_IDENTITY);
 			return;
@@ -274,6 +270,12 @@ void zt_peer_on_hello(struct zt_node *n, int64_t now, int64_t sock, const struct
 		return;
 	}
 	if (!p) {
+		/* the memory-hard check is the expensive part: rate-limit it per
+		 * source (after the cheap MAC check, so junk cannot use up the slot) */
+		if (zt_switch_rate_limit_ip(n, now, from)) {
+			zt_count_drop(n, ZT_DROP_RATE_LIMIT);
+			return;
+		}
 		if (!zt_identity_validate(&id)) {
 			zt_count_drop(n, ZT_DROP_INVALID_IDENTITY);
 			return;

@@ -15,6 +15,7 @@
  * All tables have fixed capacity; overflow drops and counts.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +145,14 @@ int zt_switch_rate_limit_ip(struct zt_node *n, int64_t now, const struct sockadd
 	uint64_t h = 1469598103934665603ULL;
 	const uint8_t *b;
 	unsigned bl;
-	zt_inaddr_set_port(&ip, 0);
+	/* per IP; but on loopback (several nodes on one host, not spoofable
+	 * from outside) per IP and port */
+	int loop = (ip.ss_family == AF_INET &&
+		    (ntohl(((struct sockaddr_in *)&ip)->sin_addr.s_addr) >> 24) == 127) ||
+		   (ip.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ip)->sin6_addr));
+	if (!loop)
+		zt_inaddr_set_port(&ip, 0);
+	h ^= zt_inaddr_port(&ip);
 	if (ip.ss_family == AF_INET) {
 		b = (const uint8_t *)&((struct sockaddr_in *)&ip)->sin_addr;
 		bl = 4;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "node/buf.h"
+#include "node/inaddr.h"
 #include "node/crypto.h"
 #include "node/peer_internal.h"
 #include "tests/check.h"
@@ -94,9 +95,66 @@ static int echoed(struct sim *s, void *arg)
 	return x && x->n_echo_ok >= want_echo;
 }
 
+/* a HELLO from engine i to engine t, taken off the wire */
+static void hello_from(struct sim *s, struct sim_engine *x, struct sim_engine *t, struct cap *c)
+{
+	uint8_t pc[1 + ZT_IDENTITY_PUBLIC_BIN_LEN + 10] = { 2 };
+	struct zt_identity tid;
+	struct zt_node_status st;
+	zt_node_status(t->node, s->now, &st);
+	zt_identity_from_string(&tid, st.public_identity);
+	zt_identity_serialize(&tid, 0, pc + 1, ZT_IDENTITY_PUBLIC_BIN_LEN);
+	sim_state_set(x, ZT_STATE_PEER, t->address, pc, sizeof(pc));
+	zt_node_add_static_path(x->node, s->now, t->address, &t->addr);
+	capture(s, t->idx, c);
+}
+
+static int inject_at(struct sim *s, struct sim_engine *e, const char *ip, unsigned port, const struct cap *c)
+{
+	struct sockaddr_storage from;
+	int64_t dl;
+	zt_inaddr_parse(&from, ip);
+	zt_inaddr_set_port(&from, port);
+	return zt_node_wire_in(e->node, s->now, 0, &from, c->data[0], c->len[0], &dl);
+}
+
+static void test_rate_limit(void)
+{
+	struct sim *s = sim_new(21);
+	struct sim_engine *t = sim_engine_new(s, idents[10]);
+	struct sim_engine *x[4];
+	struct cap h[4];
+	for (int i = 0; i < 4; i++) {
+		x[i] = sim_engine_new(s, idents[11 + i]);
+		hello_from(s, x[i], t, &h[i]);
+	}
+	CHECK_BEGIN("input: new identities are validated at most once per 2 s per source IP");
+	CHECK(h[0].n == 1 && h[1].n == 1 && h[2].n == 1 && h[3].n == 1);
+	uint64_t r0 = drop_of(t, ZT_DROP_RATE_LIMIT);
+	CHECK(inject_at(s, t, "10.1.1.1", 9993, &h[0]) == ZT_OK);
+	CHECK(inject_at(s, t, "10.1.1.1", 9994, &h[1]) == ZT_ERR_PACKET_INVALID);
+	CHECK(drop_of(t, ZT_DROP_RATE_LIMIT) == r0 + 1);
+	CHECK(zt_peer_identity((struct zt_node *)t->node, x[0]->address) != NULL);
+	CHECK(zt_peer_identity((struct zt_node *)t->node, x[1]->address) == NULL);
+	/* a junk HELLO does not use up the slot: MAC is checked first */
+	struct cap junk = h[2];
+	junk.data[0][30] ^= 1;
+	s->now += 2100;
+	CHECK(inject_at(s, t, "10.1.1.1", 9994, &junk) == ZT_ERR_PACKET_INVALID);
+	CHECK(inject_at(s, t, "10.1.1.1", 9994, &h[1]) == ZT_OK);
+	CHECK(zt_peer_identity((struct zt_node *)t->node, x[1]->address) != NULL);
+	/* on loopback the limit is per port: nodes sharing a host start together */
+	CHECK(inject_at(s, t, "127.0.0.1", 10001, &h[2]) == ZT_OK);
+	CHECK(inject_at(s, t, "127.0.0.1", 10002, &h[3]) == ZT_OK);
+	CHECK(zt_peer_identity((struct zt_node *)t->node, x[3]->address) != NULL);
+	CHECK_END();
+	sim_free(s);
+}
+
 int main(void)
 {
 	load_identities();
+	test_rate_limit();
 	struct sim *s = sim_new(11);
 	struct sim_engine *a = sim_engine_new(s, idents[6]);
 	struct sim_engine *b = sim_engine_new(s, idents[7]);
