@@ -476,15 +476,12 @@ static void peer_on_error(struct zt_node *n, int64_t now, struct zt_peer *p, con
 		zt_count_drop(n, ZT_DROP_MALFORMED);
 		return;
 	}
-	if (!zt_switch_is_expected(n, in_re_pid)) {
-		zt_count_drop(n, ZT_DROP_DUPLICATE);
-		return;
-	}
 	if (is_network_verb(in_re)) {
 		zt_net_on_error(n, now, rx, in_re, in_re_pid, code, r.p + r.pos, (unsigned)zt_rbuf_left(&r));
 		return;
 	}
-	if (code == ZT_ERROR_IDENTITY_COLLISION && zt_is_root(n, p->id.address))
+	if (code == ZT_ERROR_IDENTITY_COLLISION && zt_is_root(n, p->id.address) &&
+	    zt_switch_is_expected(n, in_re_pid))
 		zt_trace(n, "root %010llx reports an identity collision for our address",
 			 (unsigned long long)p->id.address);
 }

@@ -213,6 +213,26 @@ static int switch_send_fragmented(struct zt_node *n, int64_t now, int64_t sock,
 	return rc;
 }
 
+/* switch_expects_ok() - verbs answered by OK: only their ids are remembered
+ * (ERRORs are not gated on ids; their handlers check who sent them, as the
+ * official node does), so bulk FRAMEs do not push them out of the ring */
+static int switch_expects_ok(uint8_t verb)
+{
+	switch (verb & 0x1f) {
+	case ZT_VERB_HELLO:
+	case ZT_VERB_WHOIS:
+	case ZT_VERB_ECHO:
+	case ZT_VERB_EXT_FRAME:
+	case ZT_VERB_NETWORK_CONFIG_REQUEST:
+	case ZT_VERB_NETWORK_CONFIG:
+	case ZT_VERB_MULTICAST_GATHER:
+	case ZT_VERB_MULTICAST_FRAME:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* zt_switch_send_on() - see peer_internal.h */
 int zt_switch_send_on(struct zt_node *n, int64_t now, struct zt_peer *p, int64_t sock,
 		      const struct sockaddr_storage *to, uint8_t verb, const void *payload,
@@ -247,7 +267,8 @@ int zt_switch_send_on(struct zt_node *n, int64_t now, struct zt_peer *p, int64_t
 	if (total > ZT_PHY_MTU)
 		pkt[ZT_PKT_IDX_FLAGS] |= ZT_PKT_FLAG_FRAGMENTED;
 	zt_armor(pkt, total, p->key, ZT_CIPHER_POLY1305_SALSA2012);
-	zt_switch_expect_reply(n, pid);
+	if (switch_expects_ok(verb))
+		zt_switch_expect_reply(n, pid);
 	if (pid_out)
 		*pid_out = pid;
 	struct zt_path *path = zt_peer_find_path(p, to);
