@@ -159,10 +159,12 @@ static struct cli_resp cli_request(struct cli *c, const char *method, const char
 	return rsp;
 }
 
-static struct json_object *cli_json(const struct cli_resp *r)
+static struct json_object *cli_json(struct cli_resp *r)
 {
 	struct json_object *o = json_tokener_parse(r->body);
 
+	free(r->body);
+	r->body = NULL;
 	if (!o)
 		cli_die("the service answered with invalid JSON");
 	return o;
@@ -205,7 +207,7 @@ static void cli_check(struct cli *c, const struct cli_resp *r)
 	exit(1);
 }
 
-static void print_json(const struct cli_resp *r)
+static void print_json(struct cli_resp *r)
 {
 	struct json_object *o = cli_json(r);
 
@@ -401,6 +403,7 @@ static int cmd_join(struct cli *c, int argc, char **argv)
 		print_json(&r);
 	else
 		printf("200 join OK\n");
+	free(r.body);
 	return 0;
 }
 
@@ -419,6 +422,7 @@ static int cmd_leave(struct cli *c, int argc, char **argv)
 		print_json(&r);
 	else
 		printf("200 leave OK\n");
+	free(r.body);
 	return 0;
 }
 
@@ -448,6 +452,7 @@ static int cmd_orbit(struct cli *c, int argc, char **argv)
 		print_json(&r);
 	else
 		printf("200 orbit OK\n");
+	free(r.body);
 	return 0;
 }
 
@@ -466,6 +471,7 @@ static int cmd_deorbit(struct cli *c, int argc, char **argv)
 		print_json(&r);
 	else
 		printf("200 deorbit OK\n");
+	free(r.body);
 	return 0;
 }
 
@@ -520,6 +526,7 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 		print_json(&r);
 	else
 		printf("200 set OK\n");
+	free(r.body);
 	return 0;
 }
 

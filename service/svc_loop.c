@@ -375,6 +375,10 @@ static void shutdown_all(struct svc *s)
 
 	svc_http_close_all(s);
 	svc_net_leave_all(s);
+	/* the controller detaches itself from the node: free it first */
+	if (s->ctl)
+		nc_ctl_free(s->ctl);
+	s->ctl = NULL;
 	if (s->node) {
 		int64_t nd = 0;
 
@@ -382,8 +386,6 @@ static void shutdown_all(struct svc *s)
 		zt_node_delete(s->node);
 		s->node = NULL;
 	}
-	if (s->ctl)
-		nc_ctl_free(s->ctl);
 	for (i = 0; i < SVC_MAX_NETS; i++) {
 		free(s->nets[i]);
 		s->nets[i] = NULL;
