@@ -250,8 +250,10 @@ static void icept_atfork_parent(void)
 	pthread_mutex_unlock(&icept_mu);
 }
 
-/* icept_atfork_child() - the child opens its own connection lazily and
- * reads ZT_NC_NETWORK again */
+/* icept_atfork_child() - the child opens its own connection lazily. It
+ * stays on the parent's network even if its environment was cleared (nginx
+ * workers get a fresh environ); a child of a process that was not on a
+ * network reads ZT_NC_NETWORK again. */
 static void icept_atfork_child(void)
 {
 	int fd = atomic_exchange(&icept_sock, -1);
@@ -259,11 +261,15 @@ static void icept_atfork_child(void)
 	pthread_mutex_init(&icept_mu, NULL);
 	if (fd >= 0)
 		icept_real()->close(fd);
-	atomic_store(&icept_on, 0);
+	if (atomic_load(&icept_on) < 0)
+		atomic_store(&icept_on, 0);
 }
 
+/* icept_init() - resolve libc and read ZT_NC_NETWORK at start, before the
+ * program can change its environment */
 __attribute__((constructor)) static void icept_init(void)
 {
 	icept_real();
+	icept_enabled();
 	pthread_atfork(icept_atfork_prepare, icept_atfork_parent, icept_atfork_child);
 }

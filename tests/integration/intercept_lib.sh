@@ -9,7 +9,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 ICEPT_SO=$BIN/libzerotierintercept.so
-TWOSTACK=$BIN/tools/nc_twostack
+TWOSTACK=${NC_TWOSTACK:-$BIN/tools/nc_twostack}
 NC_A=$NC_TMP/nc_a
 NC_B=$NC_TMP/nc_b
 IP_A=10.147.17.1
@@ -59,3 +59,14 @@ icept_fetch_md5() {
 
 # icept_alive PID - is the process still running
 icept_alive() { kill -0 "$1" 2>/dev/null; }
+
+# icept_bg A|B LOG CMD... - start CMD in the background under the preload on
+# that stack, output to LOG; BG_PID is CMD's own pid (tracked for cleanup)
+icept_bg() {
+	local sock=$NC_A log=$2
+	[ "$1" = b ] && sock=$NC_B
+	shift 2
+	env LD_PRELOAD="$ICEPT_SO" ZT_NC_NETWORK="$sock" "$@" >"$log" 2>&1 &
+	BG_PID=$!
+	nc_track "$BG_PID"
+}

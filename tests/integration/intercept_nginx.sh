@@ -41,9 +41,8 @@ http {
 	}
 }
 CONF
-in_a "$NGINX" -p "$NG" -c "$NG/nginx.conf" >"$NG/stdout.log" 2>&1 &
-NGINX_PID=$!
-nc_track "$NGINX_PID"
+icept_bg a "$NG/stdout.log" "$NGINX" -p "$NG" -c "$NG/nginx.conf"
+NGINX_PID=$BG_PID
 if WAIT_S=20 wait_for in_b curl -sf --max-time 2 -o /dev/null "http://$IP_A:$PORT/big.bin" -r 0-0; then
 	workers=$(pgrep -P "$NGINX_PID" | wc -l)
 	[ "$workers" = 2 ] && pass "nginx master with 2 workers on A" || fail "nginx master with 2 workers" "$workers workers"

@@ -28,9 +28,8 @@ http.get(process.argv[1], { timeout: 60000 }, (res) => {
 	res.on("end", () => console.log(h.digest("hex")));
 }).on("error", (e) => { console.error("client error: " + e.message); process.exit(1); });'
 
-in_a "$NODE" -e "$SERVER_JS" "$WWW/big.bin" $PORT >"$NC_TMP/node_a.log" 2>&1 &
-NODE_PID=$!
-nc_track "$NODE_PID"
+icept_bg a "$NC_TMP/node_a.log" "$NODE" -e "$SERVER_JS" "$WWW/big.bin" $PORT
+NODE_PID=$BG_PID
 if WAIT_S=20 wait_for grep -q listening "$NC_TMP/node_a.log"; then
 	pass "node http server listens on A ($(sed -n 's/^listening //p' "$NC_TMP/node_a.log"))"
 	got=$(in_b timeout 90 "$NODE" -e "$CLIENT_JS" "http://$IP_A:$PORT/big.bin" 2>"$NC_TMP/nodec.err")
@@ -48,10 +47,8 @@ fi
 kill "$NODE_PID" 2>/dev/null; wait "$NODE_PID" 2>/dev/null
 
 # node client on A against python on B
-(cd "$WWW" && exec env LD_PRELOAD="$ICEPT_SO" ZT_NC_NETWORK="$NC_B" python3 -m http.server $PORT) \
-	>"$NC_TMP/py_b.log" 2>&1 &
-PY_PID=$!
-nc_track "$PY_PID"
+icept_bg b "$NC_TMP/py_b.log" python3 -m http.server -d "$WWW" $PORT
+PY_PID=$BG_PID
 if WAIT_S=20 wait_for in_a curl -sf --max-time 2 -o /dev/null "http://$IP_B:$PORT/"; then
 	got=$(in_a timeout 90 "$NODE" -e "$CLIENT_JS" "http://$IP_B:$PORT/big.bin" 2>"$NC_TMP/nodec2.err")
 	[ "$got" = "$SUM" ] && pass "node client on A -> python server on B: 10 MB md5 matches" \

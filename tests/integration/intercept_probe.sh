@@ -30,9 +30,7 @@ fi
 # 2. on the netcon stacks: server on B, probe on A
 icept_start_twostack
 PORT=7100; CLOSED=7199
-in_b "$PROBE" server "$IP_B" $PORT "$IP6_B" >"$NC_TMP/psrv.out" 2>&1 &
-PSRV=$!
-nc_track $PSRV
+icept_bg b "$NC_TMP/psrv.out" "$PROBE" server "$IP_B" $PORT "$IP6_B"
 if WAIT_S=20 wait_for grep -q ready "$NC_TMP/psrv.out"; then
 	in_a "$PROBE" client "$IP_A" "$IP_B" $PORT $CLOSED "$IP6_B" >"$NC_TMP/netcon.out" 2>&1
 	rc=$?
