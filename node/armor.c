@@ -24,22 +24,15 @@ static void armor_mangle(uint8_t mk[32], const uint8_t *pkt, unsigned len, const
 static void armor_tag(uint8_t tag[16], const uint8_t *pkt, unsigned len, const uint8_t mk[32])
 {
 	uint8_t polykey[32];
-	crypto_stream_salsa2012(polykey, sizeof(polykey), pkt, mk);
+	zt_salsa2012_xor(polykey, NULL, sizeof(polykey), pkt, 0, mk);
 	crypto_onetimeauth_poly1305(tag, pkt + ZT_PKT_IDX_VERB, len - ZT_PKT_IDX_VERB, polykey);
 	sodium_memzero(polykey, sizeof(polykey));
 }
 
-/* armor_crypt() - XOR bytes 27.. with keystream bytes 64.. */
+/* armor_crypt() - XOR bytes 27.. with keystream bytes 64.. (block 1 on) */
 static void armor_crypt(uint8_t *pkt, unsigned len, const uint8_t mk[32])
 {
-	uint8_t ks[64 + 10240];
-	unsigned n = len - ZT_PKT_IDX_VERB;
-	if (n + 64 > sizeof(ks))
-		return;	/* callers bound len to ZT_PACKET_MAX */
-	crypto_stream_salsa2012(ks, n + 64, pkt, mk);
-	for (unsigned i = 0; i < n; i++)
-		pkt[ZT_PKT_IDX_VERB + i] ^= ks[64 + i];
-	sodium_memzero(ks, n + 64);
+	zt_salsa2012_xor(pkt + ZT_PKT_IDX_VERB, pkt + ZT_PKT_IDX_VERB, len - ZT_PKT_IDX_VERB, pkt, 1, mk);
 }
 
 /* zt_armor() - see crypto.h */
@@ -88,5 +81,5 @@ void zt_hello_tail_crypt(const uint8_t *pkt_iv, const uint8_t key[32], uint8_t *
 	memcpy(nonce, pkt_iv, 8);
 	nonce[7] &= 0xf8;
 	if (len)
-		crypto_stream_salsa2012_xor(data, data, len, nonce, key);
+		zt_salsa2012_xor(data, data, len, nonce, 0, key);
 }

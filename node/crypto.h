@@ -44,6 +44,11 @@ int zt_dearmor(uint8_t *pkt, unsigned len, const uint8_t key[32]);
 /* zt_hello_tail_crypt() - XOR the HELLO moon-list tail (§3.6); symmetric. */
 void zt_hello_tail_crypt(const uint8_t *pkt_iv, const uint8_t key[32], uint8_t *data, unsigned len);
 
+/* zt_salsa2012_xor() - out = in XOR Salsa20/12 keystream from block ctr
+ * (in NULL: the keystream itself). node/crypto_salsa.c */
+void zt_salsa2012_xor(uint8_t *out, const uint8_t *in, size_t len, const uint8_t nonce[8], uint64_t ctr,
+		      const uint8_t key[32]);
+
 /* zt_lz4_decompress() - raw LZ4 block. Return: bytes written or -EINVAL. */
 int zt_lz4_decompress(const uint8_t *in, unsigned inlen, uint8_t *out, unsigned cap);
 /* zt_lz4_compress() - Return: bytes written, or 0 if it did not fit. */

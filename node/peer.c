@@ -92,9 +92,7 @@ static int peer_build_hello(struct zt_node *n, int64_t now, struct zt_peer *p, c
 	uint8_t idb[ZT_IDENTITY_PUBLIC_BIN_LEN];
 	struct zt_topology *t = n->topo;
 	size_t tail;
-	do
-		*pid = zt_random_u64();
-	while ((*pid >> 32) == 0);
+	*pid = zt_switch_packet_id(n);
 	zt_wbuf_init(&w, pkt, cap);
 	zt_wbuf_u64(&w, *pid);
 	zt_wbuf_addr(&w, p->id.address);

@@ -136,6 +136,7 @@ int zt_switch_send_on(struct zt_node *n, int64_t now, struct zt_peer *p, int64_t
 void zt_switch_expect_reply(struct zt_node *n, uint64_t pid);
 int zt_switch_is_expected(struct zt_node *n, uint64_t pid);
 int64_t zt_switch_deadline(struct zt_node *n, int64_t now);
+uint64_t zt_switch_packet_id(struct zt_node *n);
 int zt_switch_rate_limit_ip(struct zt_node *n, int64_t now, const struct sockaddr_storage *from);
 
 /* peer.c - verb handlers */

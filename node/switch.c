@@ -87,7 +87,26 @@ struct zt_switch {
 	struct sw_iprate iprate[SW_IPRATE];
 	struct sw_rdv rdv[SW_RDV];
 	int pending;		/* something queued: tick faster */
+	uint64_t pid_pool[64];	/* random packet ids, refilled 64 at a time */
+	unsigned pid_left;
 };
+
+/* zt_switch_packet_id() - a fresh random packet id (upper half non-zero:
+ * zero marks an empty slot of the in-re ring). One getrandom() per 64. */
+uint64_t zt_switch_packet_id(struct zt_node *n)
+{
+	struct zt_switch *sw = n->sw;
+	for (;;) {
+		if (!sw->pid_left) {
+			zt_random(sw->pid_pool, sizeof(sw->pid_pool));
+			sw->pid_left = 64;
+		}
+		uint64_t pid = sw->pid_pool[--sw->pid_left];
+		sw->pid_pool[sw->pid_left] = 0;
+		if (pid >> 32)
+			return pid;
+	}
+}
 
 /* zt_switch_init() - 0 or -ENOMEM */
 int zt_switch_init(struct zt_node *n)
@@ -243,9 +262,7 @@ int zt_switch_send_on(struct zt_node *n, int64_t now, struct zt_peer *p, int64_t
 	unsigned plen = len;
 	if (len > ZT_PAYLOAD_MAX)
 		return -EMSGSIZE;
-	do
-		pid = zt_random_u64();
-	while ((pid >> 32) == 0);
+	pid = zt_switch_packet_id(n);
 	zt_store_be(pkt, pid, 8);
 	zt_store_be(pkt + ZT_PKT_IDX_DEST, p->id.address, 5);
 	zt_store_be(pkt + ZT_PKT_IDX_SOURCE, n->self.address, 5);
