@@ -100,6 +100,19 @@ fi
 api_body "$HB" GET /metrics | grep -q "^zt_stack_connections_total{network=\"$NW\"}" &&
 	pass "metrics: per-network stack counters" || fail "metrics: stack" "$(api_body "$HB" GET /metrics | grep stack)"
 
+# ---- restart: B comes back by itself (identity, moon, networks.d) ----
+daemon_stop "$HB"
+[ ! -e "$HB/nc_$NW" ] && pass "restart: B's nc_ socket removed on SIGTERM" || fail "restart: socket left" "$(ls "$HB")"
+daemon_start "$HB" "$PB" || fail "restart B" "no port file"
+WAIT_S=20 wait_for net_ok "$HB" "$NW" && [ -S "$HB/nc_$NW" ] && [ "$(daddr "$HB")" = "$B" ] &&
+	pass "restart: B rejoins from networks.d with the same identity and address" ||
+	fail "restart: rejoin" "$(api_body "$HB" GET /network/$NW | jq -c '{status,assignedAddresses}')"
+r=$(api "$HA" GET "/unstable/controller/network/$NW")
+c=$(echo "$r" | tail -n1)
+{ [ "$c" = 200 ] || [ "$c" = 404 ]; } && ! echo "$r" | grep -q "no such route" &&
+	pass "api: /unstable/controller is routed to the controller ($c)" ||
+	fail "api: /unstable/controller" "$r"
+
 # ---- leave ----
 out=$(cli "$HB" leave "$NW")
 [ "$out" = "200 leave OK" ] && [ ! -e "$HB/nc_$NW" ] && [ ! -e "$HB/networks.d/$NW.conf" ] &&

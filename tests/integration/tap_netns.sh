@@ -91,6 +91,16 @@ pingw nca$S 10.147.30.2 || { ok=0; fail "ping: A -> B" "no reply"; }
 [ $ok = 1 ] && pass "ping: B->C, C->A, A->B through the taps ($(( $(date +%s) - T1 )) s)"
 grep -q "peer reached: $A" "$HB/stderr.log" && pass "log: peer reached" || fail "log: peer reached" "$(tail -n 5 "$HB/stderr.log")"
 
+# allowManaged=0 takes the managed address off the tap, =1 puts it back
+devb=$(api_body "$HB" GET "/network/$NW" | jq -r .portDeviceName)
+cli "$HB" set "$NW" allowManaged=0 >/dev/null
+WAIT_S=3 wait_for bash -c "! ip -n ncb$S -o addr show dev $devb | grep -q 10.147.30.2/24"; off=$?
+cli "$HB" set "$NW" allowManaged=1 >/dev/null
+WAIT_S=3 wait_for bash -c "ip -n ncb$S -o addr show dev $devb | grep -q 10.147.30.2/24"; on=$?
+[ $off = 0 ] && [ $on = 0 ] && pingw ncb$S 10.147.30.1 &&
+	pass "settings: allowManaged=0 removes the address from the tap, =1 restores it (ping again)" ||
+	fail "settings: allowManaged" "off=$off on=$on"
+
 # leave removes the tap and the file
 devc=$(api_body "$HC" GET "/network/$NW" | jq -r .portDeviceName)
 out=$(cli "$HC" leave "$NW")
