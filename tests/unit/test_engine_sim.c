@@ -255,6 +255,92 @@ static void test_orbit_seed(void)
 	sim_free(s);
 }
 
+static int online_cond(struct sim *s, void *arg)
+{
+	(void)s;
+	return ((struct sim_engine *)arg)->online;
+}
+
+/* identity creation/persistence, corrupt identity, planet override */
+static void test_lifecycle(void)
+{
+	struct sim *s = sim_new(6);
+	CHECK_BEGIN("sim: identity created and persisted, reloaded; corrupt identity is fatal");
+	struct sim_engine *g = sim_engine_new(s, NULL);
+	CHECK(g != NULL);
+	if (g) {
+		struct sim_state_obj *sec = sim_state_find(g, ZT_STATE_IDENTITY_SECRET, 0);
+		struct sim_state_obj *pub = sim_state_find(g, ZT_STATE_IDENTITY_PUBLIC, 0);
+		CHECK(sec && pub && g->events[ZT_EVENT_IDENTITY_CREATED] == 1 && g->events[ZT_EVENT_UP] == 1);
+		char sbuf[400];
+		struct zt_identity id;
+		if (sec && sec->len < 400) {
+			memcpy(sbuf, sec->data, (size_t)sec->len);
+			sbuf[sec->len] = 0;
+			CHECK(zt_identity_from_string(&id, sbuf) == 0 && id.address == g->address && id.has_private);
+			/* the same secret in a new engine gives the same node */
+			struct sim_engine *g2 = sim_engine_new(s, sbuf);
+			CHECK(g2 && g2->address == g->address && g2->events[ZT_EVENT_IDENTITY_CREATED] == 0);
+			/* a secret whose private half does not match the public key */
+			sbuf[strlen(sbuf) - 1] = sbuf[strlen(sbuf) - 1] == '0' ? '1' : '0';
+			zt_node *bad = NULL;
+			struct sim_engine tmp;
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.sim = s;
+			sim_state_set(&tmp, ZT_STATE_IDENTITY_SECRET, 0, sbuf, (int)strlen(sbuf));
+			CHECK(zt_node_new(&bad, &tmp, &sim_callbacks, s->now) == ZT_FATAL_DATA_STORE && bad == NULL);
+			sim_state_set(&tmp, ZT_STATE_IDENTITY_SECRET, 0, "garbage", 7);
+			CHECK(zt_node_new(&bad, &tmp, &sim_callbacks, s->now) == ZT_FATAL_DATA_STORE);
+			sim_state_set(&tmp, ZT_STATE_IDENTITY_SECRET, 0, NULL, -1);
+		}
+	}
+	CHECK_END();
+	sim_free(s);
+
+	s = sim_new(8);
+	CHECK_BEGIN("sim: a planet from state overrides the built-in one; its root serves leaves");
+	struct sim_engine *r = sim_engine_new(s, idents[12]);
+	uint8_t buf[1024];
+	int l = sim_make_moon(s, 0, 4242, buf, sizeof(buf));
+	struct zt_world w;
+	CHECK(l > 0 && zt_world_parse(&w, buf, (unsigned)l) == l);
+	/* turn the moon into a planet (re-signed by a fresh key) */
+	w.type = ZT_WORLD_TYPE_PLANET;
+	w.id = 0x1234;
+	struct zt_identity signer;
+	memset(&signer, 0, sizeof(signer));
+	randombytes_buf(signer.priv, 64);
+	crypto_scalarmult_base(signer.pub, signer.priv);
+	{
+		uint8_t sk[64];
+		crypto_sign_seed_keypair(signer.pub + 32, sk, signer.priv + 32);
+	}
+	signer.has_private = 1;
+	memcpy(w.update_key, signer.pub, 64);
+	CHECK(zt_world_sign(&w, &signer) == 0);
+	l = zt_world_serialize(&w, 0, buf, sizeof(buf));
+	struct sim_engine *a = sim_engine_new_planet(s, idents[13], buf, l);
+	struct sim_engine *d = sim_engine_new_planet(s, idents[14], NULL, -1);
+	CHECK(a && d);
+	if (a && d) {
+		struct zt_node_status st;
+		zt_node_status(a->node, s->now, &st);
+		CHECK(st.planet_id == 0x1234 && st.planet_ts == 4242 && !st.online);
+		zt_node_status(d->node, s->now, &st);
+		CHECK(st.planet_id == 149604618ULL && st.planet_ts == 1644592324813ULL);
+		CHECK(zt_is_root((struct zt_node *)a->node, r->address));
+		CHECK(sim_run_until(s, 20000, online_cond, a));
+		struct zt_peer_info pi[8];
+		int k = zt_node_peers(a->node, s->now, pi, 8);
+		CHECK(k == 1 && pi[0].role == ZT_PEER_PLANET);
+		/* the built-in planet's roots are HELLOed (unreachable here) */
+		CHECK(s->undeliverable > 0);
+		CHECK(zt_node_peers(d->node, s->now, pi, 8) == 4);
+	}
+	CHECK_END();
+	sim_free(s);
+}
+
 int main(void)
 {
 	load_identities();
@@ -263,5 +349,6 @@ int main(void)
 	run_moon("sim: same on a wire that drops 10%, duplicates 10%, reorders", 0.10, 0.10, 20, 3);
 	test_offline();
 	test_orbit_seed();
+	test_lifecycle();
 	return CHECK_EXIT();
 }
