@@ -51,6 +51,7 @@ ix_ns() {
 # Interface names must not start with zt, tun, tap or lo: the official node
 # refuses to bind its UDP sockets on such interfaces.
 ix_link() {
+	IX_NS_N=$((IX_NS_N + 1))
 	local a=$1 ipa=$2 b=$3 ipb=$4 va="vx${IX_ID}a${IX_NS_N}" vb="vx${IX_ID}b${IX_NS_N}"
 	va=${va:0:15}; vb=${vb:0:15}
 	ip link add "$va" type veth peer name "$vb" || return 1
@@ -62,6 +63,24 @@ ix_link() {
 # ix_two_ns - the usual topology: namespaces NSA (10.99.0.1) and NSB (10.99.0.2)
 ix_two_ns() {
 	ix_ns NSA && ix_ns NSB && ix_link "$NSA" 10.99.0.1 "$NSB" 10.99.0.2
+}
+
+# ix_hub - a namespace HUB holding a bridge; attach others with ix_hub_attach
+ix_hub() {
+	ix_ns HUB || return 1
+	ip -n "$HUB" link add br0 type bridge && ip -n "$HUB" link set br0 up
+}
+
+# ix_hub_attach NS IP - veth from NS (IP/24) to the hub's bridge
+ix_hub_attach() {
+	local ns=$1 ipa=$2
+	IX_NS_N=$((IX_NS_N + 1))
+	local va="vx${IX_ID}h${IX_NS_N}" vb="vx${IX_ID}p${IX_NS_N}"
+	va=${va:0:15}; vb=${vb:0:15}
+	ip link add "$va" type veth peer name "$vb" || return 1
+	ip link set "$va" netns "$ns" && ip link set "$vb" netns "$HUB" || return 1
+	ip -n "$ns" addr add "$ipa/24" dev "$va" && ip -n "$ns" link set "$va" up
+	ip -n "$HUB" link set "$vb" master br0 && ip -n "$HUB" link set "$vb" up
 }
 
 # ---- the official node ----
@@ -156,6 +175,16 @@ our_start() {
 	ip netns exec "$ns" "$bin" "-p$port" "$home" >>"$home/daemon.log" 2>&1 &
 	nc_track $!
 	WAIT_S=20 wait_for ix_api "$ns" "$home" GET /status
+}
+
+# our_stop HOME - stop our daemon whose home is HOME and wait for it to exit
+our_stop() {
+	local pid t=100
+	pid=$(cat "$1/zerotier-one.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	while [ $t -gt 0 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; t=$((t - 1)); done
+	kill -9 "$pid" 2>/dev/null
+	return 0
 }
 
 # our_cli NS HOME ARGS... - our zerotier-cli

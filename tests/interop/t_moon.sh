@@ -54,7 +54,7 @@ run_case() {
 	mkdir -p "$ha/moons.d" && cp "$V1" "$ha/moons.d/"
 	off_start "$NSA" "$ha" 9993 || return 1
 }
-stop_ours() { local p; p=$(cat "$HB/zerotier-one.pid" 2>/dev/null) && kill "$p" 2>/dev/null; sleep 1; }
+stop_ours() { our_stop "$HB"; }
 
 HA=$NC_TMP/off1
 run_case "$HA" "$V2" || { fail interop_moon_ours_is_root "daemons did not start"; ix_dump_logs "$NC_TMP"; exit 1; }
