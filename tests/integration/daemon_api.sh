@@ -128,6 +128,31 @@ exec 7>&-
 n=$(curl -s -H "X-ZT1-Auth: $T" "$URL/status" "$URL/network" -w '%{num_connects}\n' -o /dev/null | awk '{s+=$1} END {print s}')
 [ "$n" = 1 ] && pass "api: keep-alive (two requests, one connection)" || fail "api: keep-alive" "connects=$n"
 
+# ---- hostile input: random bytes on the API port and the UDP port ----
+python3 - "$P" <<'PY'
+import os, random, socket, sys
+port = int(sys.argv[1]); random.seed(7)
+for i in range(200):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    blob = os.urandom(random.randint(1, 4000))
+    if i % 3 == 0:
+        blob = b"POST /network/" + blob[:40] + b" HTTP/1.1\r\nContent-Length: " + str(random.randint(-5, 99999999999)).encode() + b"\r\n\r\n" + blob
+    try:
+        s.sendall(blob); s.shutdown(socket.SHUT_WR); s.recv(100)
+    except OSError:
+        pass
+    s.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(2000):
+    u.sendto(os.urandom(random.randint(0, 1600)), ("127.0.0.1", port))
+PY
+sleep 0.5
+m=$(api_body "$H" GET /metrics)
+drops=$(echo "$m" | awk '/^zt_packets_dropped_total/ {s+=$2} END {print s+0}')
+kill -0 "$PID" && [ "$(api_code "$H" GET /status)" = 200 ] && [ "$drops" -gt 0 ] &&
+	pass "hostile input: 200 garbage HTTP requests + 2000 random datagrams, daemon fine, drops counted ($drops)" ||
+	fail "hostile input" "alive=$(kill -0 "$PID" && echo yes) drops=$drops"
+
 # ---- networks.d watcher ----
 NW2=1122334455667788
 touch "$H/networks.d/$NW2.conf"
