@@ -158,7 +158,7 @@ int zt_node_wire_in(zt_node *n, int64_t now, int64_t local_socket,
 		zt_switch_wire_in(n, now, local_socket, from, (const uint8_t *)data, len);
 	zt_switch_flush(n, now);
 	if (next_deadline)
-		*next_deadline = zt_switch_deadline(n, now);
+		*next_deadline = node_deadline(n, now, n->topo->net_deadline);
 	uint64_t after = 0;
 	for (int i = 0; i < ZT_DROP_REASONS; i++)
 		after += n->counters.drops[i];
@@ -285,6 +285,7 @@ int zt_node_background(zt_node *n, int64_t now, int64_t *next_deadline)
 		zt_peer_set_online(n, now);
 	}
 	int64_t net = zt_net_background(n, now);
+	n->topo->net_deadline = net;
 	zt_switch_flush(n, now);
 	if (next_deadline)
 		*next_deadline = node_deadline(n, now, net);

@@ -88,6 +88,7 @@ struct zt_topology {
 	int self_is_root;
 	int online;
 	int64_t last_ping_check;
+	int64_t net_deadline;		/* last answer of zt_net_background() */
 };
 
 /* topology.c */
