@@ -234,6 +234,37 @@ static void test_trace(void)
 	CHECK_END();
 }
 
+/* every LZ4-compressed packet of the capture decompresses to the decoder's output */
+static void test_trace_lz4(void)
+{
+	FILE *csv = fopen("tests/vectors/trace1/trace-plaintext.csv", "r");
+	static char line[70000];
+	int n = 0, ok = 0;
+	CHECK_BEGIN("lz4: the official compressed packets of trace1 decompress exactly");
+	CHECK(csv != NULL);
+	while (csv && fgets(line, sizeof(line), csv)) {
+		char *f[7];
+		int nf = 0;
+		for (char *p = line, *tok; nf < 7 && (tok = strsep(&p, ",\n")); )
+			f[nf++] = tok;
+		if (nf < 7 || !f[6][0] || !strcmp(f[0], "index"))
+			continue;
+		static uint8_t comp[12000], want[12000], out[ZT_PAYLOAD_MAX];
+		int cl = check_unhex(f[5], comp, sizeof(comp)), wl = check_unhex(f[6], want, sizeof(want));
+		n++;
+		if (cl < 2 || wl < 1 || !(comp[0] & 0x80) || (comp[0] & 0x7f) != want[0])
+			continue;
+		int dl = zt_lz4_decompress(comp + 1, (unsigned)cl - 1, out, sizeof(out));
+		if (dl == wl - 1 && !memcmp(out, want + 1, (size_t)dl))
+			ok++;
+	}
+	if (csv)
+		fclose(csv);
+	CHECK_MSG(n >= 5 && ok == n, "%d of %d", ok, n);
+	printf("(%d compressed packets)\n", n);
+	CHECK_END();
+}
+
 /* replay B's captured HELLO into an engine holding A's identity */
 static void test_trace_replay(void)
 {
@@ -314,6 +345,7 @@ int main(void)
 	test_salsa();
 	test_vectors();
 	test_trace();
+	test_trace_lz4();
 	test_trace_replay();
 	return CHECK_EXIT();
 }
