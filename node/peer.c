@@ -83,7 +83,7 @@ void zt_peer_set_online(struct zt_node *n, int64_t now)
 	}
 }
 
-/* peer_hello_body() - HELLO payload after the verb: version, timestamp,
+/* peer_build_hello() - a whole armored HELLO: header, version, timestamp,
  * identity, physical destination, planet id/ts, moon list (tail) */
 static int peer_build_hello(struct zt_node *n, int64_t now, struct zt_peer *p, const struct sockaddr_storage *to,
 			    const uint64_t *extra_moons, unsigned n_extra, uint8_t *pkt, unsigned cap, uint64_t *pid)

@@ -49,7 +49,7 @@ int zt_world_serialize(const struct zt_world *w, int for_signing, uint8_t *out, 
 int zt_world_verify(const struct zt_world *w, const uint8_t *key);
 
 /* zt_world_sign() - sign with a signing identity's secret (priv = X25519 ||
- * Ed25519 seed); also sets update_key if set_update_key. Return 0 or -errno. */
+ * Ed25519 seed). update_key is not changed. Return 0 or -errno. */
 int zt_world_sign(struct zt_world *w, const struct zt_identity *signer);
 
 /* zt_world_should_replace() - 1 if update may replace cur (§10.1: same id
