@@ -38,6 +38,7 @@
 #define SVC_HTTP_MAX_HEADER (16 * 1024)
 #define SVC_HTTP_MAX_BODY (1024 * 1024)
 #define SVC_HTTP_IDLE_MS 30000
+#define SVC_FRAME_MAX (10000 + 18)	/* largest ZeroTier MTU + Ethernet/VLAN header */
 #define SVC_DEFAULT_HOME "/var/lib/zerotier-one"
 
 /* ---- log (svc_log.c) ---- */

@@ -164,7 +164,7 @@ static void netcon_down(struct svc *s, struct svc_net *n)
 static void netcon_frame(struct svc *s, struct svc_net *n, uint64_t src, uint64_t dst,
 			 unsigned ethertype, const void *data, unsigned len)
 {
-	uint8_t stackbuf[2048], *f = stackbuf;
+	uint8_t stackbuf[SVC_FRAME_MAX], *f = stackbuf;
 
 	if (!n->stack)
 		return;

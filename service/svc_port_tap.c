@@ -226,7 +226,7 @@ static void tap_down(struct svc *s, struct svc_net *n)
 static void tap_frame(struct svc *s, struct svc_net *n, uint64_t src, uint64_t dst,
 		      unsigned ethertype, const void *data, unsigned len)
 {
-	uint8_t buf[ZT_DEFAULT_MTU + 64];
+	uint8_t buf[SVC_FRAME_MAX];
 	int i;
 
 	if (n->tap_fd < 0 || len + 14 > sizeof(buf))
