@@ -91,6 +91,33 @@ else
 	fail $T "download over the network failed or differs"
 fi
 
+T=interop_member_config_push
+# a change on the official controller reaches us without waiting for a poll:
+# new name, MTU and a second address
+ix_api "$NSA" "$HA" POST "/controller/network/$NWID" '{"name":"renamed","mtu":1400}' >/dev/null
+ix_api "$NSA" "$HA" POST "/controller/network/$NWID/member/$OB" '{"ipAssignments":["10.147.17.2","10.147.17.20"]}' >/dev/null
+pushed() { ip -n "$NSB" -4 addr show | grep -q "inet 10.147.17.20/24" &&
+	ip -n "$NSB" link show | grep -A0 "mtu 1400" | grep -q zt &&
+	our_cli "$NSB" "$HB" listnetworks | grep "$NWID" | grep -q renamed; }
+if WAIT_S=30 wait_for pushed; then pass $T; else
+	our_cli "$NSB" "$HB" listnetworks; ip -n "$NSB" addr show
+	fail $T "the update (name, mtu 1400, second address) did not reach our tap"
+fi
+T=interop_member_ping_new_address
+if WAIT_S=15 wait_for ip netns exec "$NSA" ping -c1 -W1 10.147.17.20; then pass $T; else fail $T "official node cannot reach our second address"; fi
+
+T=interop_member_deauthorized
+# de-authorization: the official controller revokes our COM; our node must
+# show ACCESS_DENIED and the official member must stop taking our frames
+ix_api "$NSA" "$HA" POST "/controller/network/$NWID/member/$OB" '{"authorized":false}' >/dev/null
+denied() { our_cli "$NSB" "$HB" listnetworks | grep "$NWID" | grep -q ACCESS_DENIED; }
+if WAIT_S=60 wait_for denied; then pass $T; else our_cli "$NSB" "$HB" listnetworks; fail $T "our node not ACCESS_DENIED after de-authorization"; fi
+T=interop_member_deauthorized_no_traffic
+if ! ip netns exec "$NSB" ping -c2 -W1 10.147.17.1 >/dev/null 2>&1; then pass $T; else fail $T "de-authorized node still reaches the official member"; fi
+T=interop_member_reauthorized
+ix_api "$NSA" "$HA" POST "/controller/network/$NWID/member/$OB" '{"authorized":true}' >/dev/null
+if WAIT_S=60 wait_for ip netns exec "$NSB" ping -c1 -W1 10.147.17.1; then pass $T; else our_cli "$NSB" "$HB" listnetworks; fail $T "no traffic after re-authorization"; fi
+
 if [ "$NC_FAILED" != 0 ]; then
 	our_cli "$NSB" "$HB" listpeers; off_cli "$NSA" "$HA" listpeers
 	ix_dump_logs "$NC_TMP"
