@@ -280,9 +280,10 @@ static int cmd_listnetworks(struct cli *c, int argc, char **argv)
 					 json_object_get_string(json_object_array_get_idx(aa, k)));
 			}
 		}
-		printf("200 listnetworks %s %s %s %s %s %s %s\n", jstr(nw, "nwid", "-"),
-		       *name ? name : "-", jstr(nw, "mac", "-"), jstr(nw, "status", "-"),
-		       jstr(nw, "type", "-"), *dev ? dev : "-", ips[0] ? ips : "-");
+		/* as ZeroTier One prints it: an empty name or device stays empty */
+		printf("200 listnetworks %s %s %s %s %s %s %s\n", jstr(nw, "nwid", "-"), name,
+		       jstr(nw, "mac", "-"), jstr(nw, "status", "-"), jstr(nw, "type", "-"), dev,
+		       ips[0] ? ips : "-");
 	}
 	json_object_put(arr);
 	return 0;
@@ -362,7 +363,7 @@ static int cmd_peers(struct cli *c, int argc, char **argv)
 		return 0;
 	}
 	arr = cli_json(&r);
-	printf("200 peers\n<ztaddr>   <ver>  <role> <lat> <link>   <lastTX> <lastRX>   <path>\n");
+	printf("200 peers\n<ztaddr>   <ver>  <role> <lat> <link>   <lastTX> <lastRX> <path>\n");
 	n = json_object_array_length(arr);
 	for (i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(arr, i), *paths, *pp = NULL;
@@ -522,11 +523,7 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 	snprintf(body, sizeof(body), "{\"%s\":%s}", key, on ? "true" : "false");
 	r = cli_request(c, "POST", path, body);
 	cli_check(c, &r);
-	if (c->json)
-		print_json(&r);
-	else
-		printf("200 set OK\n");
-	free(r.body);
+	print_json(&r);	/* ZeroTier One prints the updated network */
 	return 0;
 }
 
