@@ -330,7 +330,8 @@ int nc_stack_set_addrs(struct nc_stack *st, const struct sockaddr_storage *addrs
 		       unsigned mtu)
 {
 	ip4_addr_t ip4 = { 0 }, mask4 = { 0 }, gw4 = { 0 };
-	int have4 = 0, ll_given = 0;
+	ip6_addr_t want6[LWIP_IPV6_NUM_ADDRESSES];
+	int have4 = 0, nwant6 = 0, ll_given = 0;
 
 	if (n < 0 || (n > 0 && !addrs))
 		return -EINVAL;
@@ -344,9 +345,6 @@ int nc_stack_set_addrs(struct nc_stack *st, const struct sockaddr_storage *addrs
 	}
 	if (mtu)
 		st->netif.mtu = (u16_t)(mtu > 0xffff ? 0xffff : mtu);
-	/* IPv6: slot 0 keeps the MAC-derived link-local unless one is given */
-	for (int i = 1; i < LWIP_IPV6_NUM_ADDRESSES; i++)
-		st->L.netif_ip6_addr_set_state(&st->netif, (s8_t)i, IP6_ADDR_INVALID);
 	for (int i = 0; i < st->naddrs; i++) {
 		const struct sockaddr_storage *ss = &st->addrs[i];
 		if (ss->ss_family == AF_INET && !have4) {
@@ -357,25 +355,49 @@ int nc_stack_set_addrs(struct nc_stack *st, const struct sockaddr_storage *addrs
 		} else if (ss->ss_family == AF_INET6) {
 			const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
 			ip6_addr_t a;
-			s8_t idx = -1;
 			memcpy(a.addr, s6->sin6_addr.s6_addr, 16);
 			ip6_addr_clear_zone(&a);
 			if (ip6_addr_islinklocal(&a)) {
 				if (ll_given)
 					continue;
 				ll_given = 1;
-				st->L.netif_ip6_addr_set_state(&st->netif, 0, IP6_ADDR_INVALID);
-				st->L.netif_ip6_addr_set(&st->netif, 0, &a);
-				st->L.netif_ip6_addr_set_state(&st->netif, 0, IP6_ADDR_PREFERRED);
-				continue;
+				ip6_addr_assign_zone(&a, IP6_UNICAST, &st->netif);
+				want6[0] = a;
+			} else if (nwant6 < LWIP_IPV6_NUM_ADDRESSES - 1) {
+				want6[1 + nwant6++] = a;
 			}
-			if (st->L.netif_add_ip6_address(&st->netif, &a, &idx) == ERR_OK && idx >= 0)
-				/* unique by construction (the controller assigns
-				 * them): skip duplicate address detection */
-				st->L.netif_ip6_addr_set_state(&st->netif, idx, IP6_ADDR_PREFERRED);
 		}
 	}
-	st->L.netif_set_addr(&st->netif, &ip4, &mask4, &gw4);
+	/* Change only what changed: lwIP resets every connection of an
+	 * address that goes away, and config updates repeat the same set.
+	 * Slot 0 holds the link-local address: the given one, else the one
+	 * derived from our MAC. */
+	if (ll_given && memcmp(netif_ip6_addr(&st->netif, 0)->addr, want6[0].addr, 16) != 0) {
+		st->L.netif_ip6_addr_set_state(&st->netif, 0, IP6_ADDR_INVALID);
+		st->L.netif_ip6_addr_set(&st->netif, 0, &want6[0]);
+		st->L.netif_ip6_addr_set_state(&st->netif, 0, IP6_ADDR_PREFERRED);
+	}
+	for (int i = 1; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
+		int keep = 0;
+		if (!ip6_addr_isvalid(netif_ip6_addr_state(&st->netif, i)))
+			continue;
+		for (int k = 0; k < nwant6; k++)
+			if (memcmp(netif_ip6_addr(&st->netif, i)->addr, want6[1 + k].addr, 16) == 0)
+				keep = 1;
+		if (!keep)
+			st->L.netif_ip6_addr_set_state(&st->netif, (s8_t)i, IP6_ADDR_INVALID);
+	}
+	for (int k = 0; k < nwant6; k++) {
+		s8_t idx = -1;
+		if (st->L.netif_add_ip6_address(&st->netif, &want6[1 + k], &idx) == ERR_OK && idx >= 0 &&
+		    !ip6_addr_isvalid(netif_ip6_addr_state(&st->netif, idx)))
+			/* unique by construction (the controller assigns
+			 * them): skip duplicate address detection */
+			st->L.netif_ip6_addr_set_state(&st->netif, idx, IP6_ADDR_PREFERRED);
+	}
+	if (!ip4_addr_cmp(&ip4, netif_ip4_addr(&st->netif)) ||
+	    !ip4_addr_cmp(&mask4, netif_ip4_netmask(&st->netif)))
+		st->L.netif_set_addr(&st->netif, &ip4, &mask4, &gw4);
 	nc_stack_unlock(st);
 	return 0;
 }
@@ -393,7 +415,7 @@ int nc_stack_frame_in(struct nc_stack *st, const uint8_t *frame, unsigned len)
 {
 	struct pbuf *p;
 
-	if (!frame || len < 14 || len > 14 + 4 + 65535u) {
+	if (!frame || len < 14 || len > 0xffff) {
 		__atomic_add_fetch(&st->frames_dropped, 1, __ATOMIC_RELAXED);
 		return -EINVAL;
 	}

@@ -51,6 +51,7 @@ struct wire {
 	int stopfd;
 	pthread_t th;
 	atomic_int hold;	/* 1: frames are not moved (wire "cut") */
+	atomic_int stop;
 };
 
 /* wire_frame_out() - frame_out of a stack on the wire: into the other one */
@@ -70,9 +71,13 @@ static void *wire_main(void *arg)
 	struct epoll_event ev[4];
 
 	for (;;) {
-		int n = epoll_wait(w->ep, ev, 4, atomic_load(&w->hold) ? 5 : -1);
-		if (atomic_load(&w->hold))
+		if (atomic_load(&w->hold)) {	/* wire cut: frames wait in the queues */
+			if (atomic_load(&w->stop))
+				return NULL;
+			usleep(2000);
 			continue;
+		}
+		int n = epoll_wait(w->ep, ev, 4, 5);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.u32 == 2)
 				return NULL;
@@ -155,6 +160,7 @@ static void wire_down(struct wire *w)
 {
 	uint64_t one = 1;
 
+	atomic_store(&w->stop, 1);
 	if (write(w->stopfd, &one, sizeof(one)) < 0)
 		perror("write");
 	pthread_join(w->th, NULL);
@@ -1117,6 +1123,91 @@ static void test_options(struct wire *w)
 	CHECK_END();
 }
 
+
+static void test_readdr_loopback(struct wire *w)
+{
+	int c4, a4, l4, c6, a6, l6;
+	char buf[8];
+	struct sockaddr_storage a[2];
+
+	CHECK_BEGIN("stack: re-applying the same addresses keeps connections");
+	CHECK(conn_pair(w, AF_INET, 5101, &c4, &a4, &l4) == 0);
+	CHECK(conn_pair(w, AF_INET6, 5102, &c6, &a6, &l6) == 0);
+	a[0] = mk6("fd00:1:2:3:4:5:6:2", 88);	/* other order, same set */
+	a[1] = mk4("10.147.17.2", 24);
+	for (int i = 0; i < 3; i++)
+		CHECK(nc_stack_set_addrs(w->e[1].st, a, 2, 2800) == 0);
+	CHECK(write_full(c4, "v4", 2) == 0 && read_full(a4, buf, 2) == 2);
+	CHECK(write_full(a6, "v6", 2) == 0 && read_full(c6, buf, 2) == 2);
+	close3(c4, a4, l4);
+	close3(c6, a6, l6);
+	CHECK_END();
+
+	CHECK_BEGIN("stack: connect to our own address (lwIP loopback)");
+	struct sockaddr_storage la = mk4("10.147.17.1", 5103);
+	struct nc_accept_rec rec;
+	int l = app_listen(w->e[0].st, AF_INET, &la, 4, NULL);
+	int c = app_connect(w->e[0].st, AF_INET, &la, NULL);
+	int s = app_accept(l, &rec, 5000);
+	CHECK(l >= 0 && c >= 0 && s >= 0);
+	CHECK(write_full(c, "self", 4) == 0 && read_full(s, buf, 4) == 4 && memcmp(buf, "self", 4) == 0);
+	close3(c, s, l);
+	CHECK_END();
+}
+
+static void test_nonblocking_refused(struct wire *w)
+{
+	struct sockaddr_storage to = mk4("10.147.17.2", 5999);
+	struct waiter wt;
+	uint64_t id;
+	int fd;
+
+	CHECK_BEGIN("stack: non-blocking connect refused: POLLOUT, then SO_ERROR");
+	sem_init(&wt.sem, 0, 0);
+	atomic_init(&wt.calls, 0);
+	CHECK(nc_stack_sock_new(w->e[0].st, AF_INET, &fd, &id) == 0);
+	CHECK(nc_stack_sock_connect(w->e[0].st, id, (struct sockaddr *)&to, sizeof(to), on_done, &wt) == 0);
+	struct pollfd pf = { .fd = fd, .events = POLLOUT };
+	CHECK(poll(&pf, 1, 5000) == 1 && (pf.revents & POLLOUT));
+	CHECK(wait_done(&wt, 5000) == -ECONNREFUSED);
+	CHECK(nc_stack_sock_error(w->e[0].st, id) == ECONNREFUSED);
+	close(fd);
+	usleep(50000);
+	CHECK(atomic_load(&wt.calls) == 1);
+	sem_destroy(&wt.sem);
+	CHECK_END();
+}
+
+static void test_free_live(void)
+{
+	struct wire w;
+	int c, a, l;
+	char buf[8];
+	struct waiter wt;
+	uint64_t id;
+	int fd;
+
+	CHECK_BEGIN("stack: freeing a stack resets its connections, completes connects");
+	CHECK(wire_up(&w) == 0);
+	CHECK(conn_pair(&w, AF_INET, 5201, &c, &a, &l) == 0);
+	sem_init(&wt.sem, 0, 0);
+	atomic_init(&wt.calls, 0);
+	CHECK(nc_stack_sock_new(w.e[0].st, AF_INET, &fd, &id) == 0);
+	atomic_store(&w.hold, 1);
+	struct sockaddr_storage to = mk4("10.147.17.2", 5201);
+	CHECK(nc_stack_sock_connect(w.e[0].st, id, (struct sockaddr *)&to, sizeof(to), on_done, &wt) == 0);
+	wire_down(&w);
+	CHECK(wait_done(&wt, 1000) == -ECONNABORTED);
+	errno = 0;
+	CHECK(read(c, buf, sizeof(buf)) == -1 && errno == ECONNRESET);
+	errno = 0;
+	CHECK(read(a, buf, sizeof(buf)) == -1 && errno == ECONNRESET);
+	close3(c, a, l);
+	close(fd);
+	sem_destroy(&wt.sem);
+	CHECK_END();
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
@@ -1150,7 +1241,10 @@ int main(int argc, char **argv)
 	test_reset(&w);
 	test_ipv6(&w);
 	test_options(&w);
+	test_readdr_loopback(&w);
+	test_nonblocking_refused(&w);
 	test_stall(&w);
 	wire_down(&w);
+	test_free_live();
 	return CHECK_EXIT();
 }
