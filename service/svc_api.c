@@ -152,7 +152,9 @@ static struct json_object *status_json(struct svc *s)
 	json_object_object_add(o, "clock", json_object_new_int64(now));
 	cfg = json_object_new_object();
 	set = json_object_new_object();
+	json_object_object_add(set, "allowSecondaryPort", json_object_new_boolean(0));
 	json_object_object_add(set, "allowTcpFallbackRelay", json_object_new_boolean(0));
+	json_object_object_add(set, "forceTcpRelay", json_object_new_boolean(0));
 	json_object_object_add(set, "homeDir", json_object_new_string(s->home));
 	lo = json_object_new_array();
 	snprintf(lbuf, sizeof(lbuf), "0.0.0.0/%d", s->port);
@@ -161,7 +163,11 @@ static struct json_object *status_json(struct svc *s)
 	json_object_object_add(set, "noPlanet", json_object_new_boolean(s->conf.no_planet));
 	json_object_object_add(set, "portMappingEnabled", json_object_new_boolean(0));
 	json_object_object_add(set, "primaryPort", json_object_new_int(s->port));
+	json_object_object_add(set, "secondaryPort", json_object_new_int(0));
 	json_object_object_add(set, "softwareUpdate", json_object_new_string("disable"));
+	json_object_object_add(set, "softwareUpdateChannel", json_object_new_string("release"));
+	json_object_object_add(set, "surfaceAddresses", json_object_new_array());
+	json_object_object_add(set, "tertiaryPort", json_object_new_int(0));
 	json_object_object_add(cfg, "settings", set);
 	json_object_object_add(o, "config", cfg);
 	json_object_object_add(o, "netcon", json_object_new_boolean(s->opts.netcon));

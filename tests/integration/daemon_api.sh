@@ -53,6 +53,11 @@ else
 	fail "api: /status" "$st"
 fi
 
+# every field the official 1.14 service returns (tests/vectors/trace1/nodeA) is there
+miss=$(echo "$st" | jq -r --slurpfile v "$VEC/trace1/nodeA/info.json" \
+	'($v[0] | keys) - keys, ($v[0].config.settings | keys) - (.config.settings | keys) | .[]')
+[ -z "$miss" ] && pass "api: /status has every field of the official info.json" || fail "api: /status fields" "missing: $miss"
+
 # ---- networks ----
 [ "$(api_body "$H" GET /network | jq -c .)" = "[]" ] && pass "api: GET /network empty at first" ||
 	fail "api: GET /network" "$(api_body "$H" GET /network)"
@@ -64,6 +69,8 @@ if [ "$(echo "$r" | tail -n1)" = 200 ] && echo "$r" | sed '$d' | jq -e --arg n $
 else
 	fail "api: join" "$r"
 fi
+miss=$(api_body "$H" GET "/network/$NW" | jq -r --slurpfile v "$VEC/trace1/nodeA/listnetworks.json" '($v[0][0] | keys) - keys | .[]')
+[ -z "$miss" ] && pass "api: a network has every field of the official listnetworks.json" || fail "api: network fields" "missing: $miss"
 [ "$(api_code "$H" GET "/network/$NW")" = 200 ] && [ "$(api_body "$H" GET /network | jq length)" = 1 ] &&
 	pass "api: GET /network/NWID and /network list the joined network" ||
 	fail "api: GET network" "$(api "$H" GET "/network/$NW")"

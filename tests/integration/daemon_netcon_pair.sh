@@ -59,6 +59,10 @@ api_body "$HB" GET "/peer/$A" | jq -e --arg p "127.0.0.1/$PA" '[.paths[].address
 	pass "api: each sees the other as a peer with a direct loopback path" ||
 	fail "api: peers" "B->A: $(api_body "$HB" GET /peer/$A | jq -c .paths) A->B: $(api_body "$HA" GET /peer/$B | jq -c .paths)"
 
+miss=$(api_body "$HA" GET "/peer/$B" | jq -r --slurpfile v "$VEC/trace1/nodeA/peers.json" \
+	'(($v[0][0] | keys) - keys) + (($v[0][0].paths[0] | keys) - (.paths[0] // {} | keys)) | .[]')
+[ -z "$miss" ] && pass "api: a peer and its path have every field of the official peers.json" || fail "api: peer fields" "missing: $miss"
+
 # ---- data path: a TCP exchange between intercepted programs ----
 IC=$BIN/libzerotierintercept.so
 if [ ! -f "$IC" ]; then
