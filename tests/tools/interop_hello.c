@@ -226,7 +226,9 @@ static int ih_wire_send(void *uptr, int64_t local_socket, const struct sockaddr_
 
 	if (to->ss_family != AF_INET && to->ss_family != AF_INET6)
 		return -EAFNOSUPPORT;
-	int verb = ih_decode(h, "OUT", data, len, &pid, &ir, &irp);
+	char dir[80], a[64];
+	snprintf(dir, sizeof(dir), "OUT(%s)", zt_inaddr_format(to, a, sizeof(a)));
+	int verb = ih_decode(h, dir, data, len, &pid, &ir, &irp);
 	if (verb == 0x01 && h->n_hello < IH_MAX_PIDS)
 		h->hello_pids[h->n_hello++] = pid;
 	if (verb == 0x08 && h->n_echo < IH_MAX_PIDS)
