@@ -38,6 +38,8 @@
 #define SVC_HTTP_MAX_HEADER (16 * 1024)
 #define SVC_HTTP_MAX_BODY (1024 * 1024)
 #define SVC_HTTP_IDLE_MS 30000
+#define SVC_UDP_BATCH 32
+#define SVC_UDP_MAX 16384	/* larger than any ZeroTier datagram */
 #define SVC_FRAME_MAX (10000 + 18)	/* largest ZeroTier MTU + Ethernet/VLAN header */
 #define SVC_DEFAULT_HOME "/var/lib/zerotier-one"
 
@@ -245,6 +247,7 @@ struct svc {
 	int port;
 	int n_udp;
 	struct svc_udp_sock udp[4];
+	uint8_t *udp_rxbuf;		/* SVC_UDP_BATCH x SVC_UDP_MAX receive buffers */
 	int n_listen;
 	int listen_fd[4];
 	struct svc_http_conn *http[SVC_MAX_HTTP];

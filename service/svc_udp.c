@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -94,29 +95,48 @@ int svc_udp_open(struct svc *s, int port)
 }
 
 /**
- * svc_udp_readable() - drain one socket into the engine
+ * svc_udp_readable() - drain one socket into the engine, SVC_UDP_BATCH
+ * datagrams per recvmmsg() (bounded per call so other fds get their turn)
  * @s:		daemon
  * @idx:	index in s->udp
  */
 void svc_udp_readable(struct svc *s, int idx)
 {
-	uint8_t buf[16384];
-	int budget = 256;
+	struct mmsghdr msgs[SVC_UDP_BATCH];
+	struct iovec iov[SVC_UDP_BATCH];
+	struct sockaddr_storage from[SVC_UDP_BATCH];
+	int rounds = 8, i, n;
 
-	while (budget-- > 0) {
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		int64_t nd = 0;
-		ssize_t r;
-
-		r = recvfrom(s->udp[idx].fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-		if (r < 0)
+	if (!s->udp_rxbuf) {
+		s->udp_rxbuf = malloc((size_t)SVC_UDP_BATCH * SVC_UDP_MAX);
+		if (!s->udp_rxbuf)
 			return;
-		if (r == 0)
-			continue;
-		zt_node_wire_in(s->node, svc_now(), s->udp[idx].fd, &from, buf, (unsigned)r, &nd);
-		svc_deadline(s, nd);
-		if (s->stop)
+	}
+	while (rounds-- > 0) {
+		memset(msgs, 0, sizeof(msgs));
+		for (i = 0; i < SVC_UDP_BATCH; i++) {
+			iov[i].iov_base = s->udp_rxbuf + (size_t)i * SVC_UDP_MAX;
+			iov[i].iov_len = SVC_UDP_MAX;
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		n = recvmmsg(s->udp[idx].fd, msgs, SVC_UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (i = 0; i < n; i++) {
+			int64_t nd = 0;
+
+			if (!msgs[i].msg_len)
+				continue;
+			zt_node_wire_in(s->node, svc_now(), s->udp[idx].fd, &from[i], iov[i].iov_base,
+					msgs[i].msg_len, &nd);
+			svc_deadline(s, nd);
+			if (s->stop)
+				return;
+		}
+		if (n < SVC_UDP_BATCH)
 			return;
 	}
 }
@@ -193,4 +213,6 @@ void svc_udp_close(struct svc *s)
 	for (i = 0; i < s->n_udp; i++)
 		close(s->udp[i].fd);
 	s->n_udp = 0;
+	free(s->udp_rxbuf);
+	s->udp_rxbuf = NULL;
 }
