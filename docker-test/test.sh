@@ -165,6 +165,7 @@ run_test() {
 	done
 	for pid in "${RPIDS[@]}"; do kill -9 -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
 	RPIDS=()
+	rm -rf "$xchg"/dl.* "$xchg"/ssh.*
 	# the logs of both sides go into the verdict file, after the raw output
 	{
 		for r in netcon monitor; do
@@ -172,7 +173,10 @@ run_test() {
 			tail -n 60 "$xchg/$r.log" 2>/dev/null
 		done
 	} >>"$RESULTS/$verdict.$name.txt"
-	cp -f "$WORK/$name"/*/app/*.log "$xchg/" 2>/dev/null
+	for r in netcon monitor; do
+		find "$WORK/$name/$r/app" "$WORK/$name/$r/home" -maxdepth 2 -name '*.log' 2>/dev/null |
+			while read -r f; do tail -n 400 "$f" >"$xchg/$r.$(basename "$(dirname "$f")").$(basename "$f")"; done
+	done
 	VERDICT=$verdict
 }
 
