@@ -15,6 +15,10 @@ A=$(daddr "$HA"); PA=$(dport "$HA")
 MOON=$(make_moon "$HA" "127.0.0.1/$PA")
 [ -n "$MOON" ] && [ -s "$MOON" ] && pass "moon: made with zerotier-idtool, root A at 127.0.0.1/$PA" ||
 	{ fail "moon: idtool initmoon/genmoon" "no .moon file"; exit 1; }
+# the root holds its own moon too (as with ZeroTier One), so it can hand it out
+daemon_stop "$HA"
+cp "$MOON" "$HA/moons.d/"
+daemon_start "$HA" "$PA" || { fail "restart A with its moon" ""; exit 1; }
 mkdir -p "$HB/moons.d"
 cp "$MOON" "$HB/moons.d/"
 cat >"$HB/local.conf" <<JSON
@@ -116,6 +120,18 @@ c=$(echo "$r" | tail -n1)
 { [ "$c" = 200 ] || [ "$c" = 404 ]; } && ! echo "$r" | grep -q "no such route" &&
 	pass "api: /unstable/controller is routed to the controller ($c)" ||
 	fail "api: /unstable/controller" "$r"
+
+# ---- deorbit / orbit ----
+out=$(cli "$HB" deorbit "$MID")
+[ "$out" = "200 deorbit OK" ] && [ ! -e "$HB/moons.d/$MID.moon" ] &&
+	[ "$(api_body "$HB" GET /moon | jq --arg m "$MID" 'map(select(.id == $m)) | length')" = 0 ] &&
+	pass "cli: deorbit removes the moon and its file" || fail "cli: deorbit" "$out; $(api_body "$HB" GET /moon | jq -c .)"
+out=$(cli "$HB" orbit "$MID" "$A")
+[ "$out" = "200 orbit OK" ] &&
+	WAIT_S=15 wait_for bash -c "[ -s '$HB/moons.d/$MID.moon' ]" &&
+	api_body "$HB" GET /moon | jq -e --arg m "$MID" 'map(.id) | index($m) != null' >/dev/null &&
+	pass "cli: orbit WORLDID SEED fetches the moon from the seed again (moons.d file back)" ||
+	fail "cli: orbit" "$out; $(api_body "$HB" GET /moon | jq -c .); $(ls "$HB/moons.d")"
 
 # ---- leave ----
 out=$(cli "$HB" leave "$NW")
