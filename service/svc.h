@@ -201,6 +201,7 @@ int svc_netdir_start(struct svc *s);
 void svc_netdir_event(struct svc *s);
 int svc_netdir_scan(struct svc *s);
 int svc_netdir_marker(struct svc *s, uint64_t nwid, int create);
+int svc_moons_scan(struct svc *s);
 
 /* ---- engine glue (svc_engine.c) ---- */
 extern const struct zt_node_callbacks svc_engine_callbacks;
@@ -241,7 +242,7 @@ struct svc {
 	const struct svc_port_ops *port_ops;
 	int epfd;
 	int sigfd;
-	int inofd, inowd;
+	int inofd, inowd, inowd_moons;
 	int stop;
 	int64_t deadline;
 	int port;

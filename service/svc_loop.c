@@ -155,37 +155,6 @@ static void loop_run(struct svc *s)
 	}
 }
 
-static void load_moons(struct svc *s)
-{
-	char p[1024];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(p, sizeof(p), "%s/moons.d", s->home);
-	d = opendir(p);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name), len;
-		char f[1400], *buf;
-		int r;
-
-		if (l != 21 || strcmp(de->d_name + 16, ".moon"))
-			continue;
-		snprintf(f, sizeof(f), "%s/%s", p, de->d_name);
-		buf = svc_file_read_all(f, 65536, &len);
-		if (!buf)
-			continue;
-		r = zt_node_add_moon(s->node, svc_now(), buf, (unsigned)len);
-		if (r == ZT_OK)
-			svc_log("moon %.16s loaded", de->d_name);
-		else
-			svc_log("moon %s rejected (engine code %d)", f, r);
-		free(buf);
-	}
-	closedir(d);
-}
-
 static void add_static_paths(struct svc *s)
 {
 	int i;
@@ -357,7 +326,7 @@ static int startup(struct svc *s, const struct svc_opts *o, char *err, size_t er
 		svc_log("controller unavailable: %s", strerror(-r));
 		s->ctl = NULL;
 	}
-	load_moons(s);
+	svc_moons_scan(s);
 	add_static_paths(s);
 	write_small(s, "zerotier-one.pid", "%ld\n", (long)getpid());
 	write_small(s, "zerotier-one.port", "%ld", (long)s->port);
@@ -422,7 +391,7 @@ int svc_run(const struct svc_opts *o)
 	}
 	s->opts = *o;
 	s->epfd = s->sigfd = s->inofd = s->rtnl_fd = s->ready_fd = -1;
-	s->inowd = -1;
+	s->inowd = s->inowd_moons = -1;
 	for (i = 0; i < 4; i++)
 		s->listen_fd[i] = -1;
 	s->port_ops = o->port_ops;

@@ -1,14 +1,19 @@
-/* svc_netdir.c - networks.d/NWID.conf: the user's list of networks.
+/* svc_netdir.c - networks.d/NWID.conf and moons.d/WORLDID.moon: the user's
+ * lists of networks and moons.
  *
  * Every NWID.conf present at start is joined. While running, inotify tells
  * us about files created, moved in or closed after writing (join) and files
  * deleted or moved away (leave). `join` and `leave` through the API create
  * and remove the file, so the directory always reflects what we are in.
+ * moons.d works the same way: a .moon file appearing is loaded, one removed
+ * is deorbited. The engine itself writes moons.d files (state_put) when it
+ * fetches a moon; loading that same world again is a no-op in the engine.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -73,6 +78,71 @@ int svc_netdir_scan(struct svc *s)
 	return n;
 }
 
+/* moon_id() - "000000xxxxxxxxxx.moon" -> world id; else -EINVAL */
+static int moon_id(const char *name, uint64_t *id)
+{
+	char hex[17];
+
+	if (strlen(name) != 21 || strcmp(name + 16, ".moon"))
+		return -EINVAL;
+	memcpy(hex, name, 16);
+	hex[16] = 0;
+	return svc_hex_u64(hex, 16, id);
+}
+
+/* moon_load() - hand moons.d/NAME to the engine; log when it is new to us */
+static void moon_load(struct svc *s, const char *name)
+{
+	uint64_t ids[64], ts[64], id;
+	char f[1400], *buf;
+	size_t len;
+	int n, i, r, known = 0;
+
+	if (moon_id(name, &id) < 0)
+		return;
+	snprintf(f, sizeof(f), "%s/moons.d/%s", s->home, name);
+	buf = svc_file_read_all(f, 65536, &len);
+	if (!buf)
+		return;
+	n = zt_node_moons(s->node, ids, ts, 64);
+	for (i = 0; i < n && i < 64; i++)
+		known |= ids[i] == id;
+	r = zt_node_add_moon(s->node, svc_now(), buf, (unsigned)len);
+	free(buf);
+	s->deadline = svc_now();
+	if (r != ZT_OK)
+		svc_log("moon %s rejected (engine code %d)", f, r);
+	else if (!known)
+		svc_log("moon %016llx loaded", (unsigned long long)id);
+}
+
+/**
+ * svc_moons_scan() - load every moons.d/WORLDID.moon
+ * Return: number of files offered to the engine
+ */
+int svc_moons_scan(struct svc *s)
+{
+	char p[1024];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%s/moons.d", s->home);
+	d = opendir(p);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		uint64_t id;
+
+		if (moon_id(de->d_name, &id) == 0) {
+			moon_load(s, de->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
 /**
  * svc_netdir_start() - watch networks.d
  * Return: 0 or -errno (the daemon then runs without auto-join)
@@ -95,6 +165,9 @@ int svc_netdir_start(struct svc *s)
 		s->inofd = -1;
 		return -e;
 	}
+	snprintf(p, sizeof(p), "%s/moons.d", s->home);
+	s->inowd_moons = inotify_add_watch(s->inofd, p, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE |
+							       IN_MOVED_FROM);
 	return svc_loop_add(s, s->inofd, SVC_EV_INOTIFY, 0, EPOLLIN);
 }
 
@@ -115,6 +188,17 @@ void svc_netdir_event(struct svc *s)
 			uint64_t nwid;
 
 			off += (ssize_t)sizeof(*ev) + ev->len;
+			if (ev->len && ev->wd == s->inowd_moons) {
+				uint64_t id;
+
+				if (moon_id(ev->name, &id) < 0)
+					continue;
+				if (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE))
+					moon_load(s, ev->name);
+				else if (zt_node_deorbit(s->node, svc_now(), id) == ZT_OK)
+					svc_log("moon %016llx removed", (unsigned long long)id);
+				continue;
+			}
 			if (!ev->len || marker_nwid(ev->name, &nwid) < 0)
 				continue;
 			if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE))

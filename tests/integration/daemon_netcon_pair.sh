@@ -15,10 +15,12 @@ A=$(daddr "$HA"); PA=$(dport "$HA")
 MOON=$(make_moon "$HA" "127.0.0.1/$PA")
 [ -n "$MOON" ] && [ -s "$MOON" ] && pass "moon: made with zerotier-idtool, root A at 127.0.0.1/$PA" ||
 	{ fail "moon: idtool initmoon/genmoon" "no .moon file"; exit 1; }
-# the root holds its own moon too (as with ZeroTier One), so it can hand it out
-daemon_stop "$HA"
+# the root holds its own moon too (as with ZeroTier One), so it can hand it
+# out; a file dropped into moons.d of a running daemon is loaded at once
 cp "$MOON" "$HA/moons.d/"
-daemon_start "$HA" "$PA" || { fail "restart A with its moon" ""; exit 1; }
+WAIT_S=2 wait_for grep -q "moon $(basename "$MOON" .moon) loaded" "$HA/stderr.log" &&
+	pass "moons.d: a moon copied into a running daemon's moons.d is loaded" ||
+	fail "moons.d: live load" "$(tail -n 3 "$HA/stderr.log")"
 mkdir -p "$HB/moons.d"
 cp "$MOON" "$HB/moons.d/"
 cat >"$HB/local.conf" <<JSON
