@@ -928,7 +928,7 @@ static int bridge_pair(int *app, int *ours, uint64_t *id)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &(int){1 << 20}, sizeof(int));	/* room beside a held sendfile skb */
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &(int){1 << 18}, sizeof(int));	/* room beside a held sendfile skb */
 	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0 || fstat(sv[0], &sb) < 0) {
 		int e = -errno;
 		close(sv[0]);
