@@ -28,7 +28,7 @@ extern "C" {
 
 #define ZT_CTL_MAX_POOLS 16
 #define ZT_CTL_MAX_TOKENS 16
-#define ZT_CTL_RULES_MAX 8192
+#define ZT_CTL_RULES_MAX 32768
 
 struct zt_ctl_pool {
 	struct sockaddr_storage start, end;	/* same family */

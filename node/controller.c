@@ -453,7 +453,7 @@ static int ctl_decide(struct zt_node *n, int64_t now, uint64_t nwid, const struc
 	}
 	nc->has_com = 1;
 	{
-		size_t cap = 16384 + (size_t)nc->n_rules * (2 + ZT_RULE_FIELD_MAX);
+		size_t cap = 32768 + 4 * (size_t)nc->n_rules * (2 + ZT_RULE_FIELD_MAX);
 		uint8_t *buf = malloc(cap);
 		struct zt_wbuf w;
 		if (!buf) {
@@ -484,7 +484,7 @@ out:
 static void ctl_send_config(struct zt_node *n, int64_t now, uint64_t dest, uint64_t nwid,
 			    const uint8_t *dict, size_t len, int reply, uint64_t in_re_pid)
 {
-	uint8_t *pkt = malloc(CTL_CHUNK_MAX + 160);
+	uint8_t *pkt = malloc(CTL_CHUNK_MAX + 180);
 	uint64_t uid = zt_random_u64() | 1;
 	size_t off = 0;
 
@@ -507,9 +507,13 @@ static void ctl_send_config(struct zt_node *n, int64_t now, uint64_t dest, uint6
 		zt_wbuf_u8(&w, 1);
 		zt_wbuf_u16(&w, ZT_SIGNATURE_LEN);
 		zt_wbuf_put(&w, sig, ZT_SIGNATURE_LEN);
-		if (reply)
-			zt_send_ok(n, now, dest, ZT_VERB_NETWORK_CONFIG_REQUEST, in_re_pid, pkt, (unsigned)w.len);
-		else
+		if (reply) {
+			/* an OK built by hand so that it can be compressed like the official one */
+			memmove(pkt + 9, pkt, w.len);
+			pkt[0] = ZT_VERB_NETWORK_CONFIG_REQUEST;
+			zt_store_be(pkt + 1, in_re_pid, 8);
+			zt_send_packet(n, now, dest, ZT_VERB_OK, pkt, (unsigned)w.len + 9, 1, NULL);
+		} else
 			zt_send_packet(n, now, dest, ZT_VERB_NETWORK_CONFIG, pkt, (unsigned)w.len, 1, NULL);
 		off += cl;
 	} while (off < len);

@@ -24,7 +24,7 @@
 #define ZT_SPECIALIST_MULTICAST_REPLICATOR 0x0000080000000000ULL
 
 #define ZT_MAX_SPECIALISTS 32
-#define ZT_NETCONF_DICT_MAX 65536	/* largest dictionary we accept */
+#define ZT_NETCONF_DICT_MAX (256 * 1024)	/* largest dictionary we accept */
 
 struct zt_netconf {
 	uint64_t version, nwid, ts, ctmd, revision, issued_to, flags;

@@ -10,6 +10,7 @@
 
 #include "node/buf.h"
 #include "node/node_internal.h"
+#include "node/network_internal.h"
 #include "service/controller.h"
 #include "service/controller_db.h"
 #include "tests/check.h"
@@ -248,6 +249,33 @@ int main(void)
 		cnt_want = arp_in[b->idx] + 1;
 		CHECK(zt_node_frame_in(a->node, s->now, ruled, am, bm, 0x0806, 0, p, 28, &dl) == ZT_OK);
 		CHECK(sim_run_until(s, 5000, cnt_ok, NULL));
+	}
+	CHECK_END();
+
+	CHECK_BEGIN("controller: a config of several signed chunks, over a duplicating, reordering wire");
+	{
+		size_t cap = 64 * 1024, l;
+		char *body = malloc(cap);
+		uint64_t big;
+		struct zt_network_info info;
+		struct zt_network *net;
+		l = (size_t)snprintf(body, cap, "{\"name\":\"big\",\"private\":false,\"rules\":[");
+		for (int i = 0; i < 700; i++)
+			l += (size_t)snprintf(body + l, cap - l, "{\"type\":\"MATCH_IPV6_SOURCE\",\"ip\":\"fd00::%x/128\",\"not\":true},", i);
+		snprintf(body + l, cap - l, "{\"type\":\"ACTION_ACCEPT\"}]}");
+		big = create(ctl, s, body);
+		free(body);
+		CHECK(big != 0);
+		s->dup = 0.3;
+		s->jitter_ms = 20;
+		CHECK(zt_node_join(b->node, big, NULL, s->now) == ZT_OK);
+		w = (struct want){ b, big, ZT_NETWORK_OK };
+		CHECK(sim_run_until(s, 60000, has_status, &w));
+		s->dup = 0;
+		s->jitter_ms = 0;
+		CHECK(zt_node_network_info(b->node, big, &info) == ZT_OK && !strcmp(info.name, "big"));
+		net = zt_net_find((struct zt_node *)b->node, big);
+		CHECK(net && net->conf && net->conf->n_rules == 701 && net->dict_len > 9740);
 	}
 	CHECK_END();
 
