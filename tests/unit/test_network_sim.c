@@ -288,6 +288,29 @@ int main(void)
 	}
 	CHECK_END();
 
+	CHECK_BEGIN("sim net: a frame failing the gate is parked, ERROR 0x06 makes the sender push, frame delivered");
+	{
+		uint8_t p[64];
+		int64_t dl;
+		struct zt_network *bn = zt_net_find((struct zt_node *)b->node, nwid);
+		struct zt_member *bm = bn ? zt_net_member_find(bn, a->address) : NULL;
+		uint64_t d0 = drops(b, ZT_DROP_NOT_MEMBER);
+		CHECK(bm && bm->has_com);
+		if (bm) {
+			bm->has_com = 0;	/* B forgets A's COM */
+			bm->last_cred_rx = 0;
+		}
+		sim_run(s, 1500);
+		ipv4_packet(p, obs[1].ip4, obs[2].ip4);
+		counter_ptr = &obs[2].ip_in;
+		counter_target = obs[2].ip_in + 1;
+		CHECK(zt_node_frame_in(a->node, s->now, nwid, amac, bmac, 0x0800, 0, p, 28, &dl) == ZT_OK);
+		CHECK(sim_run_until(s, 3000, counter_reached, NULL));
+		CHECK(drops(b, ZT_DROP_NOT_MEMBER) == d0 + 1);
+		CHECK(bm && bm->has_com);
+	}
+	CHECK_END();
+
 	CHECK_BEGIN("sim net: frames from unauthorized X are dropped by B (COM gate)");
 	{
 		uint8_t pkt[64];
@@ -430,6 +453,9 @@ int main(void)
 		}
 		zt_node_counters(b->node, &after);
 		CHECK(after.drops[ZT_DROP_MALFORMED] > before.drops[ZT_DROP_MALFORMED]);
+		/* errors from anyone but the controller do not change the status */
+		w = (struct want){ b, nwid, ZT_NETWORK_ACCESS_DENIED };
+		CHECK(has_status(s, &w));
 		sim_run(s, 10000);
 	}
 	CHECK_END();
