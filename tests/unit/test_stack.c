@@ -22,6 +22,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -934,8 +936,14 @@ static void test_stall(struct wire *w)
 	/* blocked for the second half: the buffering on the way (socketpairs,
 	 * lwIP send buffer, receive window) is bounded */
 	CHECK_MSG(sent == at_5s, "%zu bytes written between 5 s and 10 s", sent - at_5s);
-	CHECK_MSG(sent < 2 * 1024 * 1024, "%zu bytes buffered", sent);
-	printf("# stall: %zu bytes in flight while the reader stalled\n", sent);
+	/* (the kernel lets an AF_UNIX stream queue a few times its SO_SNDBUF
+	 * when the reader consumes large skbs partially: ~0.5-2.5 MB here) */
+	CHECK_MSG(sent < 4 * 1024 * 1024, "%zu bytes buffered", sent);
+	int inq = -1, outq = -1;
+	ioctl(a, SIOCINQ, &inq);
+	ioctl(c, SIOCOUTQ, &outq);
+	printf("# stall: %zu bytes in flight while the reader stalled (%d at the reader, %d unread by the stack)\n",
+	       sent, inq, outq);
 	fcntl(c, F_SETFL, 0);
 	shutdown(c, SHUT_WR);
 	for (;;) {
@@ -1230,6 +1238,16 @@ int main(int argc, char **argv)
 	CHECK_END();
 	if (check_failed_total)
 		return CHECK_EXIT();
+	const char *only = argc > 1 ? argv[1] : NULL;
+#define RUN(call) do { if (!only || strstr(#call, only)) call; } while (0)
+	if (only) {
+		RUN(test_basic(&w));
+		RUN(test_stall(&w));
+		RUN(test_bulk(&w, (size_t)100 << 20));
+		RUN(test_many(&w));
+		wire_down(&w);
+		return CHECK_EXIT();
+	}
 	test_basic(&w);
 	test_refused(&w);
 	test_nonblocking_connect(&w);
