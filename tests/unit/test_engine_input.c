@@ -343,6 +343,46 @@ int main(void)
 	}
 	CHECK_END();
 
+	CHECK_BEGIN("input: relaying to a peer with a live path increments hops; hops 3 is the limit");
+	{
+		/* b has a live path to a: a packet for a, arriving at b from
+		 * elsewhere, is forwarded with hops + 1 */
+		struct zt_node_counters c0, c1;
+		uint8_t x[1500];
+		sim_run(s, 100);
+		capture(s, 0, &big);	/* clear anything queued for a */
+		zt_node_counters(b->node, &c0);
+		memcpy(x, echo.data[0], echo.len[0]);
+		zt_store_be(x + 8, a->address, 5);	/* now addressed to a */
+		x[18] = (uint8_t)((x[18] & 0xf8) | 1);
+		inject(s, b, 5, x, echo.len[0]);
+		zt_node_counters(b->node, &c1);
+		CHECK(c1.relayed == c0.relayed + 1);
+		struct cap fwd;
+		capture(s, 0, &fwd);
+		CHECK(fwd.n == 1 && fwd.len[0] == echo.len[0] && (fwd.data[0][18] & 7) == 2 &&
+		      !memcmp(fwd.data[0], x, 18) && !memcmp(fwd.data[0] + 19, x + 19, echo.len[0] - 19));
+		uint64_t r0 = drop_of(b, ZT_DROP_RELAY);
+		x[18] = (uint8_t)((x[18] & 0xf8) | 3);
+		inject(s, b, 5, x, echo.len[0]);
+		CHECK(drop_of(b, ZT_DROP_RELAY) == r0 + 1);
+		/* fragments too: hops in byte 15 */
+		memcpy(x, big.n ? big.data[0] : echo.data[0], 16);
+		zt_store_be(x + 8, a->address, 5);
+		x[13] = 0xff;
+		x[14] = 0x21;
+		x[15] = 0;
+		memset(x + 16, 0x33, 100);
+		inject(s, b, 5, x, 116);
+		capture(s, 0, &fwd);
+		CHECK(fwd.n == 1 && fwd.data[0][15] == 1);
+		/* never back to where it came from */
+		r0 = drop_of(b, ZT_DROP_RELAY);
+		inject(s, b, 0, x, 116);
+		CHECK(drop_of(b, ZT_DROP_RELAY) == r0 + 1);
+	}
+	CHECK_END();
+
 	CHECK_BEGIN("input: 200000 random datagrams: no crash, all dropped");
 	{
 		uint64_t d0 = drops(b), n = 0;
