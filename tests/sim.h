@@ -10,7 +10,8 @@
  *   sim_free(s);
  *
  * Engine i lives at 127.0.0.(i+1)/9993. Datagrams to other addresses (the
- * built-in planet's roots, say) are counted in s->undeliverable and lost.
+ * built-in planet's roots, say) are counted in s->undeliverable and lost
+ * (s->on_undeliverable, if set, sees them first).
  * Every engine starts with an empty planet (state object of length 0: no
  * roots) unless sim_engine_new_planet() is used; give roots with moons
  * (sim_make_moon() + zt_node_add_moon()) or static paths.
@@ -102,6 +103,10 @@ struct sim {
 	/* statistics */
 	unsigned long sent, delivered, dropped, duplicated, undeliverable;
 	int verbose;
+	/* optional: sees datagrams to addresses outside the simulation */
+	void (*on_undeliverable)(struct sim *s, int from, const struct sockaddr_storage *to, const void *data,
+				 unsigned len);
+	void *user;
 };
 
 /* sim_rand() - xorshift64*, deterministic per seed */
@@ -242,6 +247,8 @@ static int sim_cb_wire_send(void *uptr, int64_t local_socket, const struct socka
 	(void)ttl;
 	if (dst < 0) {
 		e->sim->undeliverable++;
+		if (e->sim->on_undeliverable)
+			e->sim->on_undeliverable(e->sim, e->idx, to, data, len);
 		return 0;
 	}
 	sim_enqueue(e->sim, e->idx, dst, data, len);

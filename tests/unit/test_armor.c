@@ -265,6 +265,19 @@ static void test_trace_lz4(void)
 	CHECK_END();
 }
 
+static uint8_t last_out[2048];
+static unsigned last_out_len;
+static void keep_out(struct sim *s, int from, const struct sockaddr_storage *to, const void *data, unsigned len)
+{
+	(void)s;
+	(void)from;
+	(void)to;
+	if (len <= sizeof(last_out)) {
+		memcpy(last_out, data, len);
+		last_out_len = len;
+	}
+}
+
 /* replay B's captured HELLO into an engine holding A's identity */
 static void test_trace_replay(void)
 {
@@ -279,6 +292,7 @@ static void test_trace_replay(void)
 	struct sim *s = sim_new(9);
 	struct sim_engine *e = sim_engine_new(s, ida);
 	struct zt_identity b;
+	s->on_undeliverable = keep_out;
 	CHECK_BEGIN("engine: captured HELLO from B is accepted and answered by an engine with A's identity");
 	CHECK(e != NULL && n > 2);
 	read_ident("tests/vectors/trace1/nodeB/identity.secret", &b);
@@ -294,6 +308,22 @@ static void test_trace_replay(void)
 		CHECK(zt_node_wire_in(e->node, s->now, 0, &from, pk[0].data, pk[0].len, &dl) == ZT_OK);
 		CHECK(zt_peer_identity((struct zt_node *)e->node, b.address) != NULL);
 		CHECK(s->undeliverable == before + 1);	/* the OK(HELLO) to 10.99.0.2 */
+		/* B (official) can read our answer: OK in-re HELLO, echoed
+		 * timestamp, protocol 11, B's address as we saw it */
+		{
+			struct zt_identity aid;
+			uint8_t kab[48], x[2048];
+			read_ident("tests/vectors/trace1/nodeA/identity.secret", &aid);
+			zt_identity_agree(&b, &aid, kab);
+			memcpy(x, last_out, last_out_len);
+			CHECK(last_out_len > 50 && zt_dearmor(x, last_out_len, kab) == 0);
+			CHECK(zt_pkt_cipher(x) == 1 && x[27] == ZT_VERB_OK && x[28] == ZT_VERB_HELLO);
+			CHECK(!memcmp(x + 29, pk[0].data, 8));			/* in-re packet id */
+			CHECK(!memcmp(x + 37, pk[0].data + 33, 8));		/* timestamp echo */
+			CHECK(x[45] == 11 && x[46] == 1 && x[47] == 14 && zt_load_be(x + 48, 2) == 1);
+			CHECK(x[50] == 4 && !memcmp(x + 51, "\x0a\x63\x00\x02\x27\x09", 6));
+			CHECK(zt_load_be(x + 57, 2) == 0 && last_out_len == 59);	/* no world update */
+		}
 		struct zt_peer *p = zt_topo_find((struct zt_node *)e->node, b.address);
 		CHECK(p && p->vproto == 12 && p->vmaj == 1 && p->vmin == 14 && p->n_paths == 1);
 		/* the same bytes again are a replayed HELLO: still authentic, answered */
