@@ -107,7 +107,7 @@ void zt_controller_network_changed(zt_node *n, int64_t now, uint64_t nwid);
 void zt_controller_member_changed(zt_node *n, int64_t now, uint64_t nwid, uint64_t address,
 				  int was_authorized);
 
-/* zt_controller_member_online() - ms of its last request, or 0 */
+/* zt_controller_member_last_request() - time of its last config request, or 0 */
 int64_t zt_controller_member_last_request(const zt_node *n, uint64_t nwid, uint64_t address);
 
 #ifdef __cplusplus

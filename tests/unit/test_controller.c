@@ -142,6 +142,36 @@ int main(void)
 	}
 	nc_ctl_new(c->node, dir, &ctl);
 
+	CHECK_BEGIN("controller: JSON rules encode to the wire form (§7.4)");
+	{
+		uint8_t out[256];
+		const uint8_t want[] = {
+			37 | 0x80, 2, 0x08, 0x06,			/* not ethertype ARP */
+			0, 0,						/* DROP */
+			24 | 0x40, 5, 0x12, 0x34, 0x56, 0x78, 0x9a,	/* or source ZT address */
+			32, 5, 10, 1, 2, 0, 24,				/* IPv4 dest 10.1.2.0/24 */
+			40, 4, 0, 80, 0, 81,				/* dest port 80-81 */
+			36, 1, 6,					/* IP protocol TCP */
+			30, 6, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55,	/* dest MAC */
+			5, 0, 1, 0,					/* BREAK, ACCEPT */
+		};
+		struct json_object *r = json_tokener_parse("[{\"type\":\"MATCH_ETHERTYPE\",\"etherType\":2054,\"not\":true},"
+			"{\"type\":\"ACTION_DROP\"},{\"type\":\"MATCH_SOURCE_ZEROTIER_ADDRESS\",\"zt\":\"123456789a\",\"or\":true},"
+			"{\"type\":\"MATCH_IPV4_DEST\",\"ip\":\"10.1.2.0/24\"},{\"type\":\"MATCH_IP_DEST_PORT_RANGE\",\"start\":80,\"end\":81},"
+			"{\"type\":\"MATCH_IP_PROTOCOL\",\"ipProtocol\":6},{\"type\":\"MATCH_MAC_DEST\",\"mac\":\"02:11:22:33:44:55\"},"
+			"{\"type\":\"MATCH_SOMETHING_NEW\"},{\"type\":\"ACTION_BREAK\"},{\"type\":\"ACTION_ACCEPT\"}]");
+		int l = nc_ctl_db_rules_encode(r, out, sizeof(out));
+		CHECK(l == (int)sizeof(want) && !memcmp(out, want, sizeof(want)));
+		json_object_put(r);
+		r = json_tokener_parse("[{\"type\":\"MATCH_MAC_DEST\",\"mac\":\"zz\"}]");
+		CHECK(nc_ctl_db_rules_encode(r, out, sizeof(out)) < 0);
+		json_object_put(r);
+		r = json_tokener_parse("[{\"type\":\"ACTION_ACCEPT\"}]");
+		CHECK(nc_ctl_db_rules_encode(r, out, 1) < 0);
+		json_object_put(r);
+	}
+	CHECK_END();
+
 	CHECK_BEGIN("controller API: defaults, validation, listing, legacy forms");
 	pub = create(ctl, s, "{\"name\":\"pub\",\"private\":false,\"v4AssignMode\":\"zt\",\"mtu\":99999,"
 		     "\"v6AssignMode\":{\"rfc4193\":true,\"6plane\":true},"
