@@ -441,6 +441,94 @@ static void test_connect(struct wire *w, int c)
 	CHECK_END();
 }
 
+/* count_fds() - open descriptors in this process (server and stacks included) */
+static int count_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 4096; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* test_hostile() - random and mutated datagrams (some with fds attached)
+ * from many short-lived clients: the server survives, leaks no fd, and
+ * still serves a well-behaved client. */
+static void test_hostile(int c_good)
+{
+	uint8_t buf[NC_RPC_MAX_MSG + 16];
+	struct nc_rpc_msg m;
+	unsigned seed = 12345;
+	int p[2];
+
+	CHECK_BEGIN("rpcd: 2000 random/mutated messages: server survives and keeps serving");
+	int fds_before = count_fds();
+	for (int t = 0; t < 50; t++) {	/* let earlier tests' sockets go first */
+		usleep(100000);
+		int now = count_fds();
+		if (now == fds_before)
+			break;
+		fds_before = now;
+	}
+	CHECK(pipe(p) == 0);
+	for (int i = 0; i < 2000; i++) {
+		int c = cl_open(path_a);
+		if (c < 0) {
+			CHECK(c >= 0);
+			break;
+		}
+		nc_rpc_msg_init(&m, (uint8_t)(1 + rand_r(&seed) % NC_RPC_TYPE_MAX), (uint32_t)i);
+		m.family = AF_INET;
+		m.flags = (i & 1) ? NC_RPC_F_FD : 0;	/* and an fd rides along */
+		int n = nc_rpc_encode(&m, buf, sizeof(buf));
+		if (n < 0)
+			n = NC_RPC_HDR_LEN;
+		if (i % 3 == 0) {	/* pure noise */
+			n = 1 + rand_r(&seed) % (int)sizeof(buf);
+			for (int k = 0; k < n; k++)
+				buf[k] = (uint8_t)rand_r(&seed);
+		} else {		/* flip a few bytes of a valid message */
+			for (int k = 0; k < 3; k++)
+				buf[rand_r(&seed) % (unsigned)n] ^= (uint8_t)(1 + rand_r(&seed) % 255);
+		}
+		char cb[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { buf, (size_t)n };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		if (i & 1) {
+			memset(cb, 0, sizeof(cb));
+			mh.msg_control = cb;
+			mh.msg_controllen = sizeof(cb);
+			struct cmsghdr *ch = CMSG_FIRSTHDR(&mh);
+			ch->cmsg_level = SOL_SOCKET;
+			ch->cmsg_type = SCM_RIGHTS;
+			ch->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(ch), &p[0], sizeof(int));
+		}
+		sendmsg(c, &mh, MSG_NOSIGNAL);
+		if (i % 50 == 0 && (buf[3] & 0x7f) != NC_RPC_CONNECT) {	/* wait for the verdict */
+			int rc = cl_recv(c, &m, 2000);
+			nc_rpc_msg_release(&m);
+			CHECK(rc != -ETIMEDOUT);
+		}
+		close(c);
+	}
+	close(p[0]);
+	close(p[1]);
+	int fd = cl_socket(c_good, AF_INET, NULL);
+	CHECK(fd >= 0);
+	close(fd);
+	/* every fd that arrived with a message was closed (the stack's own
+	 * sockets for SOCKETs nobody collected go away as it notices) */
+	int after = 0;
+	for (int t = 0; t < 50; t++) {
+		after = count_fds();
+		if (after <= fds_before + 2)
+			break;
+		usleep(100000);
+	}
+	CHECK_MSG(after <= fds_before + 2, "%d fds before, %d after", fds_before, after);
+	CHECK_END();
+}
+
 static void test_many_clients(void)
 {
 	enum { N = 64 };
@@ -485,6 +573,7 @@ int main(void)
 	test_peercred();
 	test_connect(&w, c);
 	test_many_clients();
+	test_hostile(c);
 	close(c);
 	nc_rpcd_free(d);
 	wire_stop(&w);		/* completes the vanished client's connect */
