@@ -33,11 +33,15 @@
  * Accepted connections start with one junk byte written from the app end
  * before it is handed out.
  *
+ * The held byte pins the skb it is part of (up to ~90 kB), which the app end
+ * must be able to afford while still polling writable: see
+ * bridge_app_sndbuf().
+ *
  * Non-blocking connect: an AF_UNIX stream socket polls writable while the
  * bytes it has sent and the peer has not read use at most a quarter of its
  * SO_SNDBUF. At nc_stack_sock_new() we write junk from the app end until it
- * no longer polls writable (about 64 kB sits in our receive queue, counted
- * in c->hold). When a connect completes (or fails) we read and discard all
+ * no longer polls writable (about 130 kB of kernel memory sits in our
+ * receive queue, counted in c->hold, until connect or listen). When a connect completes (or fails) we read and discard all
  * but one byte of it, which the application sees as POLLOUT. No SO_SNDBUF
  * change is needed, so nothing has to be restored on a fd we no longer
  * hold. A listen() discards all of it.
@@ -919,6 +923,26 @@ static void listener_flush(struct nc_conn *lc)
 	}
 }
 
+/* bridge_app_sndbuf() - size the app end's SO_SNDBUF for the held byte.
+ *
+ * The held byte keeps the whole skb it belongs to in our queue, charged to
+ * the app end. An AF_UNIX stream skb carries up to MAX_SKB_FRAGS (17) pages
+ * plus a linear part, or 17 spliced pages with sendfile(): about 90 kB of
+ * truesize. The app end polls writable only while 4 * wmem <= sk_sndbuf, so
+ * with the default 212992 a poll()-driven writer whose last write left one
+ * such skb pinned would wait forever. Ask for 256 kB (the kernel doubles it,
+ * within net.core.wmem_max; 212992 -> 425984 is still enough), or force it
+ * when the limit is lower and we may. */
+static void bridge_app_sndbuf(int fd)
+{
+	int v = 1 << 18, got = 0;
+	socklen_t l = sizeof(got);
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &l) == 0 && got < 4 * 96 * 1024)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v));
+}
+
 /* bridge_pair() - a socketpair for a socket: *app (blocking), *ours
  * (non-blocking), both close-on-exec, and the app end's inode */
 static int bridge_pair(int *app, int *ours, uint64_t *id)
@@ -928,7 +952,7 @@ static int bridge_pair(int *app, int *ours, uint64_t *id)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &(int){1 << 18}, sizeof(int));	/* room beside a held sendfile skb */
+	bridge_app_sndbuf(sv[0]);
 	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0 || fstat(sv[0], &sb) < 0) {
 		int e = -errno;
 		close(sv[0]);

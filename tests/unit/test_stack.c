@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1216,6 +1217,82 @@ static void test_free_live(void)
 	CHECK_END();
 }
 
+
+struct counter {
+	int fd;
+	size_t got;
+};
+
+static void *count_reader(void *arg)
+{
+	struct counter *k = arg;
+	static __thread char buf[65536];
+
+	for (;;) {
+		ssize_t r = read(k->fd, buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		k->got += (size_t)r;
+	}
+	return NULL;
+}
+
+/* A poll()-driven writer whose last write is one big skb, and sendfile():
+ * the held byte must never keep the app end from polling writable. */
+static void test_poll_writer(struct wire *w)
+{
+	int c, a, l;
+	static char buf[65536];
+	pthread_t th;
+	struct counter k;
+	size_t sent = 0;
+	int stuck = 0;
+
+	CHECK_BEGIN("stack: poll-driven 64 kB writes and sendfile never stall");
+	CHECK(conn_pair(w, AF_INET, 5301, &c, &a, &l) == 0);
+	k.fd = a;
+	k.got = 0;
+	pthread_create(&th, NULL, count_reader, &k);
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 200 && !stuck; i++) {
+		struct pollfd pf = { .fd = c, .events = POLLOUT };
+		if (poll(&pf, 1, 5000) != 1) {
+			stuck = 1;
+			break;
+		}
+		ssize_t r = write(c, buf, sizeof(buf));
+		if (r > 0)
+			sent += (size_t)r;
+	}
+	CHECK_MSG(!stuck, "no POLLOUT for 5 s after %zu bytes", sent);
+	char path[] = "/tmp/test_stack_sendfile_XXXXXX";
+	int tf = mkstemp(path);
+	unlink(path);
+	for (int i = 0; i < 48; i++)
+		CHECK(write_full(tf, buf, sizeof(buf)) == 0);
+	off_t off = 0;
+	size_t sf = 0;
+	stuck = 0;
+	while (sf < (size_t)48 * 65536 && !stuck) {
+		ssize_t r = sendfile(c, tf, &off, (size_t)48 * 65536 - sf);
+		if (r < 0 && errno == EAGAIN) {
+			struct pollfd pf = { .fd = c, .events = POLLOUT };
+			stuck = poll(&pf, 1, 5000) != 1;
+			continue;
+		}
+		if (r <= 0)
+			break;
+		sf += (size_t)r;
+	}
+	CHECK_MSG(sf == (size_t)48 * 65536, "sendfile: %zu bytes, then no POLLOUT for 5 s", sf);
+	close(tf);
+	shutdown(c, SHUT_WR);
+	pthread_join(th, NULL);
+	CHECK_MSG(k.got == sent + sf, "got %zu of %zu", k.got, sent + sf);
+	close3(c, a, l);
+	CHECK_END();
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
@@ -1243,6 +1320,7 @@ int main(int argc, char **argv)
 	if (only) {
 		RUN(test_basic(&w));
 		RUN(test_stall(&w));
+		RUN(test_poll_writer(&w));
 		RUN(test_bulk(&w, (size_t)100 << 20));
 		RUN(test_many(&w));
 		wire_down(&w);
@@ -1261,6 +1339,7 @@ int main(int argc, char **argv)
 	test_options(&w);
 	test_readdr_loopback(&w);
 	test_nonblocking_refused(&w);
+	test_poll_writer(&w);
 	test_stall(&w);
 	wire_down(&w);
 	test_free_live();
