@@ -637,26 +637,34 @@ static void conn_pump_tx(struct nc_conn *c)
 		/* consume the held byte(s) and all but the last new byte, then
 		 * peek that one: it is the next held byte */
 		unsigned want = c->hold + k - 1;
-		ssize_t r = 0;
-		if (want) {
-			r = read(c->fd, st->iobuf, want);
-			if (r < 0 && (errno == EAGAIN || errno == EINTR))
-				break;
-			if (r <= 0) {
+		size_t r = 0;
+		while (r < want) {	/* a stream read may stop at an skb boundary */
+			ssize_t n = read(c->fd, st->iobuf + r, want - r);
+			if (n > 0) {
+				r += (size_t)n;
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (r == 0 && !(n < 0 && errno == EAGAIN)) {
 				conn_app_noread(c);
 				c->app_eof = 1;
-				break;
+				goto out;
 			}
+			break;
 		}
-		if ((size_t)r < want) {
-			/* short read (should not happen): send what we got, hold nothing */
-			if ((unsigned)r > c->hold) {
+		if (r < want) {
+			/* the queue shrank under us (cannot happen): send what we
+			 * got, hold nothing */
+			if (r > c->hold) {
 				if (st->L.tcp_write(c->pcb, st->iobuf + c->hold, (u16_t)(r - c->hold),
 						    TCP_WRITE_FLAG_COPY) != ERR_OK)
 					goto fail;
 				wrote = 1;
 			}
-			c->hold = 0;
+			c->hold = r ? 0 : c->hold;
+			if (!r)
+				break;
 			continue;
 		}
 		if (recv(c->fd, st->iobuf + want, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
@@ -675,6 +683,7 @@ static void conn_pump_tx(struct nc_conn *c)
 		c->hold = 1;
 		wrote = 1;
 	}
+out:
 	if (wrote && c->pcb)
 		st->L.tcp_output(c->pcb);
 	return;
