@@ -283,6 +283,33 @@ void zt_net_on_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 	zt_net_deliver(n, net, src_mac, net->mac, et, rx->payload + r.pos, (unsigned)zt_rbuf_left(&r));
 }
 
+/* net_learn_mac() - remember behind which bridge a MAC lives */
+static void net_learn_mac(struct zt_network *net, int64_t now, uint64_t mac, uint64_t bridge)
+{
+	unsigned slot = 0;
+
+	for (unsigned i = 0; i < ZT_NET_LEARNED_MACS; i++) {
+		if (net->learned[i].mac == mac) {
+			slot = i;
+			break;
+		}
+		if (net->learned[i].t < net->learned[slot].t)
+			slot = i;
+	}
+	net->learned[slot].mac = mac;
+	net->learned[slot].bridge = bridge;
+	net->learned[slot].t = now;
+}
+
+/* net_bridge_of() - the bridge a MAC was learned behind, or 0 */
+static uint64_t net_bridge_of(const struct zt_network *net, int64_t now, uint64_t mac)
+{
+	for (unsigned i = 0; i < ZT_NET_LEARNED_MACS; i++)
+		if (net->learned[i].mac == mac && net->learned[i].t && now - net->learned[i].t < ZT_NET_LEARNED_EXPIRE)
+			return net->learned[i].bridge;
+	return 0;
+}
+
 /* zt_net_on_ext_frame() - EXT_FRAME (§5.8) */
 void zt_net_on_ext_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 {
@@ -346,6 +373,8 @@ void zt_net_on_ext_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 	}
 	if (!zt_net_filter(n, net, 1, rx->source, n->self.address, from, to, et, data, len))
 		return;
+	if (from != zt_mac_from_address(rx->source, nwid))
+		net_learn_mac(net, now, from, rx->source);
 	zt_net_deliver(n, net, from, to, et, data, len);
 	if (flags & 0x10) {
 		uint8_t nw[8];
@@ -429,8 +458,11 @@ int zt_node_frame_in(zt_node *n, int64_t now, uint64_t nwid, uint64_t src_mac,
 		if (to) {
 			if (zt_net_filter(n, net, 0, n->self.address, to, src_mac, dst_mac, ethertype, data, len))
 				net_send_unicast(n, now, net, to, src_mac, dst_mac, ethertype, data, len);
+		} else if ((to = net_bridge_of(net, now, dst_mac)) != 0 && to != n->self.address) {
+			if (zt_net_filter(n, net, 0, n->self.address, to, src_mac, dst_mac, ethertype, data, len))
+				net_send_unicast(n, now, net, to, src_mac, dst_mac, ethertype, data, len);
 		} else {
-			/* a bridged destination: every active bridge gets it */
+			/* a bridged destination we have not seen yet: every active bridge gets it */
 			for (unsigned i = 0; i < net->conf->n_specialists; i++) {
 				uint64_t s = net->conf->specialists[i];
 				uint64_t a = s & 0xffffffffffULL;

@@ -26,6 +26,8 @@
 #define ZT_NET_MEMBER_ACTIVE 300000	/* "a peer we talk to" */
 #define ZT_NET_MAX_CHUNKS 64
 #define ZT_NET_MAX_SUBS 64
+#define ZT_NET_LEARNED_MACS 64
+#define ZT_NET_LEARNED_EXPIRE 600000
 
 #define ZT_MAC_BROADCAST 0xffffffffffffULL
 static inline int zt_mac_is_multicast(uint64_t mac) { return (mac & 0x010000000000ULL) != 0; }
@@ -78,6 +80,10 @@ struct zt_network {
 	unsigned n_subs;
 	struct zt_mc_group subs[ZT_NET_MAX_SUBS];
 	uint64_t request_pid;		/* last NETWORK_CONFIG_REQUEST packet id */
+	struct {
+		uint64_t mac, bridge;	/* a bridged host's MAC, learned from EXT_FRAME */
+		int64_t t;
+	} learned[ZT_NET_LEARNED_MACS];
 };
 
 /* One subscriber of a group */

@@ -250,6 +250,42 @@ int main(void)
 	}
 	CHECK_END();
 
+	CHECK_BEGIN("controller: an active bridge carries a bridged MAC both ways (EXT_FRAME, learned)");
+	{
+		uint64_t host = 0x02aabbccddeeULL, bmac = zt_mac_from_address(b->address, pub);
+		uint8_t p[28];
+		int64_t dl;
+		struct zt_network_info info;
+		snprintf(path, sizeof(path), "/controller/network/%016llx/member/%010llx", (unsigned long long)pub,
+			 (unsigned long long)a->address);
+		CHECK(api(ctl, s, "POST", path, "{\"activeBridge\":true}", NULL) == 200);
+		sim_run(s, 2000);
+		CHECK(zt_node_network_info(a->node, pub, &info) == ZT_OK && info.bridge);
+		CHECK(zt_node_join(b->node, pub, NULL, s->now) == ZT_OK);
+		w = (struct want){ b, pub, ZT_NETWORK_OK };
+		CHECK(sim_run_until(s, 30000, has_status, &w));
+		memset(p, 0, sizeof(p));
+		p[0] = 0x45;
+		cnt_p = &ip_in[b->idx];
+		cnt_want = ip_in[b->idx] + 1;
+		CHECK(zt_node_frame_in(a->node, s->now, pub, host, bmac, 0x0800, 0, p, 28, &dl) == ZT_OK);
+		CHECK(sim_run_until(s, 5000, cnt_ok, NULL));
+		CHECK(b->last_frame_src == host);
+		cnt_p = &ip_in[a->idx];
+		cnt_want = ip_in[a->idx] + 1;
+		CHECK(zt_node_frame_in(b->node, s->now, pub, bmac, host, 0x0800, 0, p, 28, &dl) == ZT_OK);
+		CHECK(sim_run_until(s, 5000, cnt_ok, NULL));
+		CHECK(a->last_frame_dst == host && a->last_frame_src == bmac);
+		/* B is no bridge: it may not send with a foreign source MAC */
+		{
+			uint64_t d0 = drops(b, ZT_DROP_RULES);
+			CHECK(zt_node_frame_in(b->node, s->now, pub, host + 1, zt_mac_from_address(a->address, pub),
+					       0x0800, 0, p, 28, &dl) == ZT_OK);
+			CHECK(drops(b, ZT_DROP_RULES) == d0 + 1);
+		}
+	}
+	CHECK_END();
+
 	CHECK_BEGIN("controller: rules from JSON are enforced (only ARP allowed)");
 	ruled = create(ctl, s, "{\"name\":\"arp-only\",\"private\":false,\"v4AssignMode\":{\"zt\":true},"
 		       "\"ipAssignmentPools\":[{\"ipRangeStart\":\"10.8.0.1\",\"ipRangeEnd\":\"10.8.0.254\"}],"
@@ -334,7 +370,7 @@ int main(void)
 		snprintf(path, sizeof(path), "/unstable/controller/network/%016llx/member", (unsigned long long)pub);
 		CHECK(api(ctl, s, "GET", path, NULL, &o) == 200);
 		CHECK(o && json_object_object_get_ex(o, "meta", &v) && json_object_object_get_ex(v, "authorizedCount", &v) &&
-		      json_object_get_int(v) == 1);
+		      json_object_get_int(v) == 2);	/* A and B, auto-authorized */
 		json_object_put(o);
 		snprintf(path, sizeof(path), "/controller/network/%016llx", (unsigned long long)priv);
 		CHECK(api(ctl, s, "DELETE", path, NULL, NULL) == 200);
