@@ -39,7 +39,9 @@ struct nc_stack_config {
 
 /* nc_stack_new() - load a private lwIP, start its threads, bring the netif up. */
 int nc_stack_new(const struct nc_stack_config *cfg, struct nc_stack **out);
-/* nc_stack_free() - abort every connection, stop threads, unload lwIP. */
+/* nc_stack_free() - abort every connection, stop threads, unload lwIP.
+ * Applications see ECONNRESET on their fds; connects still in progress get
+ * done(-ECONNABORTED), on the calling thread. */
 void nc_stack_free(struct nc_stack *st);
 
 /* nc_stack_set_addrs() - replace the netif's addresses (port = prefix length)
@@ -61,7 +63,10 @@ void nc_stack_out_drain(struct nc_stack *st);
 
 /* nc_stack_sock_new() - a new TCP socket. *app_fd is the application's end
  * (SOCK_STREAM AF_UNIX, blocking, close-on-exec); the caller passes it on and
- * closes its copy. *id is its inode. */
+ * closes its copy. *id is its inode.
+ * Until it connects (or listens) the app end is kept full, so it does not
+ * poll writable: a write() to it before connect() would block, so the
+ * intercept should answer such writes itself (ENOTCONN/EPIPE). */
 int nc_stack_sock_new(struct nc_stack *st, int family, int *app_fd, uint64_t *id);
 
 int nc_stack_sock_bind(struct nc_stack *st, uint64_t id, const struct sockaddr *sa, socklen_t len);
@@ -87,9 +92,13 @@ typedef void (*nc_stack_connect_done_fn)(void *arg, uint64_t id, int result);
 int nc_stack_sock_connect(struct nc_stack *st, uint64_t id, const struct sockaddr *sa,
 			  socklen_t len, nc_stack_connect_done_fn done, void *arg);
 
-/* nc_stack_sock_error() - pending error for SO_ERROR (0 when none); clears it. */
+/* nc_stack_sock_error() - pending error for SO_ERROR (0 when none); clears it.
+ * The value is a positive errno (ECONNREFUSED, ETIMEDOUT, ECONNRESET), as
+ * SO_ERROR reports it; -ENOENT for an unknown socket. */
 int nc_stack_sock_error(struct nc_stack *st, uint64_t id);
-/* nc_stack_sock_state() - NC_SOCK_* below, or -ENOENT */
+/* nc_stack_sock_state() - NC_SOCK_* below, or -ENOENT. A connection that
+ * ended (reset, or closed both ways) while the application still holds its
+ * fd reads NC_SOCK_CLOSED for a while (the last 1024 such sockets). */
 int nc_stack_sock_state(struct nc_stack *st, uint64_t id);
 enum { NC_SOCK_NEW = 0, NC_SOCK_BOUND, NC_SOCK_LISTENING, NC_SOCK_CONNECTING,
        NC_SOCK_CONNECTED, NC_SOCK_CLOSED };
