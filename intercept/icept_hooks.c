@@ -10,6 +10,25 @@
  *
  * Each icept_*() returns like its libc counterpart (-1 and errno); the
  * exported wrappers at the end are thin.
+ *
+ * Where a netcon socket differs from a kernel TCP socket, on purpose:
+ * - only TCP: AF_INET/AF_INET6 SOCK_DGRAM/SOCK_RAW (and other protocols)
+ *   fail with EPROTONOSUPPORT (one line on stderr under ZT_NC_DEBUG); they
+ *   never become TCP and never reach the host network. Programs that probe
+ *   IPv6 with a UDP socket (curl) then treat IPv6 as unavailable.
+ * - SOL_SOCKET options the stack does not keep (SO_RCVTIMEO, SO_SNDTIMEO,
+ *   SO_RCVLOWAT, ...) act on the socketpair, which is where the data flows.
+ *   IP/TCP-level options the stack has no use for (TCP_CORK,
+ *   TCP_DEFER_ACCEPT, IP_TOS, ...) are accepted by setsockopt() and report
+ *   ENOPROTOOPT on getsockopt(), rather than a made-up value.
+ * - shutdown() is native: SHUT_WR is an EOF on the socketpair, which the
+ *   stack sends as a FIN.
+ * - a blocking connect() waits on an RPC connection of its own (so other
+ *   threads' calls go on) and is not interrupted by signals.
+ * - if the daemon goes away, a listener reads EOF: accept() then fails with
+ *   EINVAL, as on a listening socket that was shut down.
+ * - programs that do not call socket functions through libc (static Go
+ *   binaries) are not intercepted at all.
  */
 #include "icept.h"
 #include "stack/stack.h"
