@@ -121,7 +121,7 @@ FUZZ_LIBSRC := $(NODE_SRC) $(RPC_SRC) $(SVC_SRC)
 FUZZ_OBJ    := $(patsubst %.c,$(B)/fuzzobj/%.o,$(FUZZ_LIBSRC))
 $(B)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(subst fuzzer$(comma),fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) -c $< -o $@
+	$(FUZZ_CC) $(subst fuzzer$(comma),fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) -MMD -MP -c $< -o $@
 $(B)/libztfuzz.a: $(FUZZ_OBJ)
 	rm -f $@; ar rcs $@ $^
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/libztfuzz.a
@@ -171,4 +171,4 @@ uninstall:
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/fuzzobj -name '*.d' 2>/dev/null)

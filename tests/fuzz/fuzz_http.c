@@ -1,0 +1,204 @@
+/* fuzz_http.c - libFuzzer target for the local API: raw request bytes go
+ * through the daemon's own HTTP server and router (svc_http.c, svc_api.c,
+ * svc_metrics.c, controller_api.c) on a real node created in-process.
+ *
+ * Theory of operation. Once per process a struct svc is set up the way
+ * svc_run()'s start-up does it (home directory in /tmp, fixed identity and
+ * token so seeds can authenticate and address the embedded controller, no
+ * planet, no UDP sockets, an epoll set and the real loopback listener from
+ * svc_http_listen()). Ports are a do-nothing port (configs from the embedded
+ * controller bring it "up"). Each input is one TCP connection on loopback:
+ * the bytes are written, the write side shut down, and the daemon's handlers
+ * are dispatched from epoll exactly as loop_dispatch() does until the
+ * connection is closed. Responses are drained and checked to start with
+ * "HTTP/1.1 ". State (joined networks, controller networks) persists between
+ * inputs, as in a running daemon.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "service/svc.h"
+#include "service/controller.h"
+
+/* identity made once with zerotier-idtool generate (test data, not a secret) */
+static const char fuzz_identity[] =
+	"6e9a87add0:0:e02645b03fbe135bab588f1bfef318747afe2b1815a2636fe4e4925306e81162a912e2c2"
+	"b41978380765a5d76e96e2744237e4cb17b4c5e94a68d8bcbdda5167:b94438832f2fd6d83d5934a0ca18"
+	"3273868635e5782a17c190ea3bb627bdfb9d042f95a9f26b2819a23ca0e246c57b2d804a9133b9a3e30be"
+	"100a6db6211e3d4";
+static const char fuzz_token[] = "fuzztoken0123456789abcdef";
+
+static int fz_up(struct svc *s, struct svc_net *n, const struct zt_network_info *info) { return 0; }
+static int fz_apply(struct svc *s, struct svc_net *n, const struct zt_network_info *info) { return 0; }
+static void fz_down(struct svc *s, struct svc_net *n) { }
+static void fz_frame(struct svc *s, struct svc_net *n, uint64_t src, uint64_t dst,
+		     unsigned ethertype, const void *data, unsigned len) { }
+static void fz_readable(struct svc *s, struct svc_net *n) { }
+static int fz_stats(struct svc *s, struct svc_net *n, struct svc_port_stats *st) { return 0; }
+
+static const struct svc_port_ops fz_port_ops = {
+	.kind = "fuzz", .up = fz_up, .apply = fz_apply, .down = fz_down,
+	.frame = fz_frame, .readable = fz_readable, .stats = fz_stats,
+};
+
+static struct svc *fz_svc;
+static struct sockaddr_in fz_addr;
+
+static void fz_write(const char *dir, const char *name, const char *data, int mode)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (svc_file_write(p, data, strlen(data), mode) < 0)
+		abort();
+}
+
+/* fz_setup() - the parts of svc_run()'s start-up the API touches */
+static void fz_setup(void)
+{
+	static char tmpl[] = "/tmp/fuzz_http.XXXXXX";
+	char err[1200];
+	struct svc *s;
+	socklen_t sl = sizeof(fz_addr);
+	int i;
+
+	if (!mkdtemp(tmpl))
+		abort();
+	fz_write(tmpl, "identity.secret", fuzz_identity, 0600);
+	fz_write(tmpl, "authtoken.secret", fuzz_token, 0600);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		abort();
+	s->epfd = s->sigfd = s->inofd = s->rtnl_fd = s->ready_fd = -1;
+	s->inowd = s->inowd_moons = -1;
+	for (i = 0; i < 4; i++)
+		s->listen_fd[i] = -1;
+	s->opts.home = tmpl;
+	s->opts.port = 0;
+	s->opts.netcon = 1;
+	s->opts.port_ops = &fz_port_ops;
+	s->opts.progname = "fuzz_http";
+	s->port_ops = &fz_port_ops;
+	svc_log_open("/dev/null");
+	if (svc_home_prepare(tmpl, err, sizeof(err)) < 0 || !realpath(tmpl, s->home) ||
+	    svc_home_authtoken(s->home, s->token, sizeof(s->token), err, sizeof(err)) < 0 ||
+	    svc_conf_load(s->home, &s->conf, err, sizeof(err)) < 0)
+		abort();
+	s->conf.no_planet = 1;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->port = 0;
+	if (s->epfd < 0 || svc_http_listen(s) < 0)
+		abort();
+	if (getsockname(s->listen_fd[0], (struct sockaddr *)&fz_addr, &sl) < 0) {
+		fprintf(stderr, "fuzz_http: getsockname fd %d n %d: %s\n", s->listen_fd[0], s->n_listen, strerror(errno));
+		abort();
+	}
+	i = zt_node_new(&s->node, s, &svc_engine_callbacks, svc_now());
+	if (i != ZT_OK || !s->node) {
+		fprintf(stderr, "fuzz_http: zt_node_new: %d\n", i);
+		abort();
+	}
+	if (nc_ctl_new(s->node, s->home, &s->ctl) < 0)
+		s->ctl = NULL;
+	s->deadline = svc_now();
+	fz_svc = s;
+}
+
+/* fz_dispatch() - one epoll round, dispatched like loop_dispatch(); Return: events */
+static int fz_dispatch(struct svc *s, int timeout_ms)
+{
+	struct epoll_event evs[16];
+	int i, n = epoll_wait(s->epfd, evs, 16, timeout_ms);
+
+	for (i = 0; i < n; i++) {
+		enum svc_ev type = (enum svc_ev)(evs[i].data.u64 >> 56);
+		uint32_t idx = (uint32_t)evs[i].data.u64;
+
+		if (type == SVC_EV_HTTP_LISTEN)
+			svc_http_accept(s, (int)idx);
+		else if (type == SVC_EV_HTTP_CONN)
+			svc_http_event(s, (int)idx, evs[i].events);
+	}
+	return n < 0 ? 0 : n;
+}
+
+static int fz_open_conns(struct svc *s)
+{
+	int i, n = 0;
+
+	for (i = 0; i < SVC_MAX_HTTP; i++)
+		n += s->http[i] != NULL;
+	return n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char rx[1 << 16];
+	static size_t rx_total;
+	struct svc *s;
+	size_t off = 0;
+	int fd, rounds, got_eof = 0, first = 1;
+	char head[9];
+	size_t head_len = 0;
+
+	if (!fz_svc)
+		fz_setup();
+	s = fz_svc;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&fz_addr, sizeof(fz_addr)) < 0)
+		abort();
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	rx_total = 0;
+	for (rounds = 0; rounds < 100000 && !got_eof; rounds++) {
+		ssize_t r;
+
+		if (off < size) {
+			r = send(fd, data + off, size - off, MSG_NOSIGNAL);
+			if (r > 0)
+				off += (size_t)r;
+			else if (r < 0 && errno != EAGAIN)
+				off = size;	/* daemon closed on us: fine */
+			if (off == size)
+				shutdown(fd, SHUT_WR);
+		} else if (first) {
+			shutdown(fd, SHUT_WR);
+		}
+		first = 0;
+		fz_dispatch(s, 0);
+		while ((r = recv(fd, rx, sizeof(rx), 0)) > 0) {
+			if (head_len < sizeof(head) - 1) {
+				size_t k = (size_t)r < sizeof(head) - 1 - head_len ? (size_t)r
+										   : sizeof(head) - 1 - head_len;
+				memcpy(head + head_len, rx, k);
+				head_len += k;
+			}
+			rx_total += (size_t)r;
+		}
+		if (r == 0 || (r < 0 && errno != EAGAIN))
+			got_eof = 1;
+		else if (off == size && fz_open_conns(s) == 0)
+			got_eof = 1;
+	}
+	/* the daemon must have closed the connection: it saw our EOF */
+	if (!got_eof)
+		abort();
+	head[head_len] = 0;
+	if (rx_total && strncmp(head, "HTTP/1.1 ", head_len < 9 ? head_len : 9))
+		abort();	/* anything it says is an HTTP response */
+	close(fd);
+	/* nothing may stay open after the client's EOF was read */
+	for (rounds = 0; rounds < 100 && fz_open_conns(s); rounds++)
+		fz_dispatch(s, 1);
+	if (fz_open_conns(s))
+		abort();
+	return 0;
+}
