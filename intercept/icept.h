@@ -58,8 +58,10 @@ int icept_rpc_call(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int r
 
 /* icept_rpc_call_alone() - the same on a connection of its own, opened for
  * this call: for a blocking CONNECT, whose reply comes only when the
- * connection completes, so other threads' calls are not held up. */
-int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep);
+ * connection completes, so other threads' calls are not held up. Waits at
+ * most timeout_ms (-1: no limit) for the reply: -EINPROGRESS after that,
+ * -EINTR if a signal arrives first. */
+int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int timeout_ms);
 
 /* icept_rpc_fd_closed() - the application closed or replaced fd: if it was
  * our RPC connection, forget it (the next call opens a new one) */

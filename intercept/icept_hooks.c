@@ -24,7 +24,8 @@
  * - shutdown() is native: SHUT_WR is an EOF on the socketpair, which the
  *   stack sends as a FIN.
  * - a blocking connect() waits on an RPC connection of its own (so other
- *   threads' calls go on) and is not interrupted by signals.
+ *   threads' calls go on); like the kernel's, a signal interrupts it (EINTR)
+ *   and SO_SNDTIMEO limits it (EINPROGRESS), the attempt going on.
  * - if the daemon goes away, a listener reads EOF: accept() then fails with
  *   EINVAL, as on a listening socket that was shut down.
  * - programs that do not call socket functions through libc (static Go
@@ -39,6 +40,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* ret_err() - libc convention: rc < 0 is -errno */
@@ -314,7 +316,16 @@ int icept_connect(int fd, const struct sockaddr *sa, socklen_t len)
 		req.cflags = NC_RPC_CONNECT_NONBLOCK;
 		rc = icept_rpc_call(&req, fd, &rep, 0);
 	} else {
-		rc = icept_rpc_call_alone(&req, fd, &rep);
+		/* SO_SNDTIMEO bounds a blocking connect, as in the kernel */
+		struct timeval tv = { 0, 0 };
+		socklen_t tl = sizeof(tv);
+		int ms = -1;
+		if (icept_real()->getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl) == 0 &&
+		    (tv.tv_sec || tv.tv_usec)) {
+			long long t = (long long)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+			ms = t > 0x7fffffff ? 0x7fffffff : (int)t;
+		}
+		rc = icept_rpc_call_alone(&req, fd, &rep, ms);
 	}
 	nc_rpc_msg_release(&rep);
 	if (rc < 0 && rc != -EINPROGRESS)

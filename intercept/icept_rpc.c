@@ -13,6 +13,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -208,8 +209,9 @@ int icept_rpc_call(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int r
 	return rep->err ? -(int)rep->err : 0;
 }
 
-int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep)
+int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int timeout_ms)
 {
+	struct pollfd pf;
 	int s, rc;
 
 	nc_rpc_msg_init(rep, 0, 0);
@@ -221,10 +223,29 @@ int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep)
 	if (s < 0)
 		return s;
 	req->id = 1;
-	rc = icept_rpc_exchange(s, req, fd, rep, 0);
+	rc = nc_rpc_send(s, req, fd, 0);
+	if (rc == 0) {
+		/* wait like a blocking connect(): a signal interrupts it (EINTR),
+		 * SO_SNDTIMEO bounds it (EINPROGRESS); either way the attempt
+		 * goes on in the stack, as it does in the kernel */
+		pf.fd = s;
+		pf.events = POLLIN;
+		pf.revents = 0;
+		int n = poll(&pf, 1, timeout_ms);
+		if (n < 0)
+			rc = -errno;
+		else if (n == 0)
+			rc = -EINPROGRESS;
+	}
+	if (rc == 0)
+		rc = nc_rpc_recv(s, rep, 0);
+	if (rc == 0 && (rep->type != (req->type | NC_RPC_REPLY) || rep->id != req->id)) {
+		nc_rpc_msg_release(rep);
+		rc = -EPROTO;
+	}
 	icept_real()->close(s);
 	if (rc)
-		return rc == -ECONNRESET ? -ECONNREFUSED : rc;
+		return rc == -ECONNRESET || rc == -EPIPE ? -ECONNREFUSED : rc;
 	return rep->err ? -(int)rep->err : 0;
 }
 

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -793,6 +794,42 @@ static int c_netcon_only(void)
 	return 0;
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* c_netcon_connect_wait() - a blocking connect to a host that never
+ * answers: SO_SNDTIMEO ends it with EINPROGRESS, a signal with EINTR.
+ * (netcon only: natively there is no silent host to try on loopback.) */
+static int c_netcon_connect_wait(void)
+{
+	struct sockaddr_storage ss;
+	int len = mk_addr(&ss, "10.147.17.99", 80);
+	struct timeval tv = { 0, 300000 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	EXPECT(fd >= 0);
+	EXPECT(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0);
+	EXPECT(connect(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0 && errno == EINPROGRESS);
+	EXPECT(connect(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0 && errno == EALREADY);
+	close(fd);
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_alarm;	/* no SA_RESTART */
+	sigaction(SIGALRM, &sa, NULL);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	EXPECT(fd >= 0);
+	struct itimerval it = { { 0, 0 }, { 0, 300000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	int rc = connect(fd, (struct sockaddr *)&ss, (socklen_t)len);
+	int e = errno;
+	signal(SIGALRM, SIG_DFL);
+	alarm(120);
+	errno = e;
+	EXPECT(rc < 0 && errno == EINTR);
+	close(fd);
+	return 0;
+}
+
 struct check {
 	const char *name;
 	int (*fn)(void);
@@ -821,6 +858,8 @@ static const struct check checks[] = {
 	{ "fork: child uses the inherited socket after the parent closed it", c_fork, 0 },
 	{ "exec: a new program recognises an inherited socket", c_exec, 0 },
 	{ "netcon: UDP/raw refused with EPROTONOSUPPORT; fd is a socketpair", c_netcon_only, 1 },
+	{ "netcon: blocking connect to a silent host: SO_SNDTIMEO -> EINPROGRESS, signal -> EINTR",
+	  c_netcon_connect_wait, 1 },
 };
 
 int main(int argc, char **argv)
