@@ -156,31 +156,43 @@ static int ip_equal_noport(const struct sockaddr_storage *a, const struct sockad
 	return 0;
 }
 
-/* ctl_ip_taken() - another member of nwid holds ip */
-static int ctl_ip_taken(struct zt_controller *c, uint64_t nwid, uint64_t self, const struct sockaddr_storage *ip)
-{
-	uint64_t addrs[512];
-	int cnt = c->st.member_list ? c->st.member_list(c->uptr, nwid, addrs, 512) : 0;
-	struct zt_ctl_member *m = malloc(sizeof(*m));
-	int taken = 0;
+/* struct ctl_taken - addresses other members of a network hold */
+struct ctl_taken {
+	unsigned n;
+	struct sockaddr_storage ip[1024];
+};
 
+/* ctl_taken_load() - read every other member's assignments once */
+static void ctl_taken_load(struct zt_controller *c, uint64_t nwid, uint64_t self, struct ctl_taken *t)
+{
+	uint64_t addrs[1024];
+	int cnt = c->st.member_list ? c->st.member_list(c->uptr, nwid, addrs, 1024) : 0;
+	struct zt_ctl_member *m = malloc(sizeof(*m));
+
+	t->n = 0;
 	if (!m)
-		return 1;
-	if (cnt > 512)
-		cnt = 512;
-	for (int i = 0; i < cnt && !taken; i++) {
+		return;
+	if (cnt > 1024)
+		cnt = 1024;
+	for (int i = 0; i < cnt; i++) {
 		if (addrs[i] == self || c->st.member_get(c->uptr, nwid, addrs[i], m) != 0)
 			continue;
-		for (unsigned k = 0; k < m->n_ips; k++)
-			if (ip_equal_noport(&m->ips[k], ip))
-				taken = 1;
+		for (unsigned k = 0; k < m->n_ips && t->n < 1024; k++)
+			t->ip[t->n++] = m->ips[k];
 	}
 	free(m);
-	return taken;
+}
+
+static int ctl_ip_taken(const struct ctl_taken *t, const struct sockaddr_storage *ip)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		if (ip_equal_noport(&t->ip[i], ip))
+			return 1;
+	return 0;
 }
 
 /* ctl_assign_v4() - pool assignment (§12.2). Return 1 if one was added. */
-static int ctl_assign_v4(struct zt_controller *c, const struct zt_ctl_network *net, struct zt_ctl_member *m)
+static int ctl_assign_v4(const struct ctl_taken *taken, const struct zt_ctl_network *net, struct zt_ctl_member *m)
 {
 	for (unsigned p = 0; p < net->n_pools; p++) {
 		const struct zt_ctl_pool *pool = &net->pools[p];
@@ -206,7 +218,7 @@ static int ctl_assign_v4(struct zt_controller *c, const struct zt_ctl_network *n
 			sin->sin_addr.s_addr = htonl(ip);
 			if (ctl_route_bits(net, &a) < 0)
 				continue;
-			if (ctl_ip_taken(c, net->nwid, m->address, &a))
+			if (ctl_ip_taken(taken, &a))
 				continue;
 			if (m->n_ips < ZT_MAX_NETWORK_ASSIGNED)
 				m->ips[m->n_ips++] = a;
@@ -217,7 +229,7 @@ static int ctl_assign_v4(struct zt_controller *c, const struct zt_ctl_network *n
 }
 
 /* ctl_assign_v6() - IPv6 pool assignment, same walk on the low 64 bits */
-static int ctl_assign_v6(struct zt_controller *c, const struct zt_ctl_network *net, struct zt_ctl_member *m)
+static int ctl_assign_v6(const struct ctl_taken *taken, const struct zt_ctl_network *net, struct zt_ctl_member *m)
 {
 	for (unsigned p = 0; p < net->n_pools; p++) {
 		const struct zt_ctl_pool *pool = &net->pools[p];
@@ -244,7 +256,7 @@ static int ctl_assign_v6(struct zt_controller *c, const struct zt_ctl_network *n
 			sin6->sin6_family = AF_INET6;
 			memcpy(sin6->sin6_addr.s6_addr, s6, 8);
 			zt_store_be(sin6->sin6_addr.s6_addr + 8, v, 8);
-			if (ctl_route_bits(net, &a) < 0 || ctl_ip_taken(c, net->nwid, m->address, &a))
+			if (ctl_route_bits(net, &a) < 0 || ctl_ip_taken(taken, &a))
 				continue;
 			if (m->n_ips < ZT_MAX_NETWORK_ASSIGNED)
 				m->ips[m->n_ips++] = a;
@@ -414,10 +426,17 @@ static int ctl_decide(struct zt_node *n, int64_t now, uint64_t nwid, const struc
 			if (m->ips[i].ss_family == AF_INET6 && ctl_route_bits(net, &m->ips[i]) >= 0)
 				have6 = 1;
 		}
-		if (!have4 && net->v4_zt && ctl_assign_v4(c, net, m))
-			dirty = 1;
-		if (!have6 && net->v6_zt && ctl_assign_v6(c, net, m))
-			dirty = 1;
+		if ((!have4 && net->v4_zt) || (!have6 && net->v6_zt)) {
+			struct ctl_taken *taken = malloc(sizeof(*taken));
+			if (taken) {
+				ctl_taken_load(c, nwid, m->address, taken);
+				if (!have4 && net->v4_zt && ctl_assign_v4(taken, net, m))
+					dirty = 1;
+				if (!have6 && net->v6_zt && ctl_assign_v6(taken, net, m))
+					dirty = 1;
+				free(taken);
+			}
+		}
 	}
 	for (unsigned i = 0; i < m->n_ips; i++) {
 		int bits = ctl_route_bits(net, &m->ips[i]);

@@ -389,7 +389,7 @@ static uint64_t net_on_config_chunk(struct zt_node *n, int64_t now, const struct
 	if (as->update_id != update_id || !as->buf) {
 		free(as->buf);
 		memset(as, 0, sizeof(*as));
-		as->buf = malloc(total ? total : 1);
+		as->buf = calloc(1, total ? total : 1);
 		if (!as->buf)
 			return 0;
 		as->update_id = update_id;
