@@ -157,7 +157,8 @@ void zt_net_on_credentials(struct zt_node *n, int64_t now, const struct zt_rx *r
 		else if (ok == 1)
 			n_got++;
 	}
-	zt_rbuf_u8(&r);	/* terminator */
+	if (zt_rbuf_left(&r) > 0)
+		zt_rbuf_u8(&r);	/* terminator; older senders stop before it */
 	if (zt_rbuf_left(&r) >= 2) {
 		unsigned ncap = zt_rbuf_u16(&r);
 		for (unsigned i = 0; i < ncap && !r.err; i++) {
