@@ -5,7 +5,7 @@
 # the accepted socket crosses exec) + ssh running a command and copying
 # 10 MB through the session. Each part skips when its program is missing.
 ICEPT_TEST=intercept_apps
-source "$(dirname "$0")/intercept_lib.sh"
+source "$(dirname "$0")/intercept_lib.bash"
 icept_require
 icept_start_twostack
 

@@ -4,7 +4,7 @@
 # on, listening on the virtual IP: parallel 10 MB downloads from the other
 # stack, md5 checked; both workers keep serving after the master's setup.
 ICEPT_TEST=intercept_nginx
-source "$(dirname "$0")/intercept_lib.sh"
+source "$(dirname "$0")/intercept_lib.bash"
 icept_require
 NGINX=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null) || { skip "$ICEPT_TEST" "nginx not installed (apt-get install nginx-light)"; exit 0; }
 

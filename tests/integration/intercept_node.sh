@@ -3,7 +3,7 @@
 # accept4) HTTP server and client on two netcon stacks: 10 MB md5 checked,
 # node client -> node server, curl -> node server, node client -> python.
 ICEPT_TEST=intercept_node
-source "$(dirname "$0")/intercept_lib.sh"
+source "$(dirname "$0")/intercept_lib.bash"
 icept_require
 NODE=$(command -v node || command -v nodejs) || { skip "$ICEPT_TEST" "node not installed"; exit 0; }
 

@@ -5,7 +5,7 @@
 # ZT_NC_NETWORK unset must behave identically; failing fast without a
 # daemon; diagnostics under ZT_NC_DEBUG.
 ICEPT_TEST=intercept_probe
-source "$(dirname "$0")/intercept_lib.sh"
+source "$(dirname "$0")/intercept_lib.bash"
 PROBE=$BIN/tools/icept_probe
 icept_require "$PROBE"
 

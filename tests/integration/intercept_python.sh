@@ -3,7 +3,7 @@
 # bind) and curl (non-blocking connect) on two netcon stacks: a 10 MB file
 # in both directions, md5 checked; the server is not reachable natively.
 ICEPT_TEST=intercept_python
-source "$(dirname "$0")/intercept_lib.sh"
+source "$(dirname "$0")/intercept_lib.bash"
 icept_require
 command -v curl >/dev/null || { skip "$ICEPT_TEST" "curl missing"; exit 0; }
 

@@ -1,11 +1,10 @@
-# tests/integration/intercept_lib.sh - helpers for the intercept_*.sh tests
-# (sourced; running it alone does nothing).
+# tests/integration/intercept_lib.bash - helpers for the intercept_*.sh tests
+# (sourced, never run: tests/run.sh picks up *.sh only).
 #
 # Two netcon stacks run back to back in build/tools/nc_twostack, each with
 # its RPC server: A (10.147.17.1, fd00::1) at $NC_A, B (10.147.17.2,
 # fd00::2) at $NC_B. in_a / in_b run a real, unmodified program with
 # LD_PRELOAD=libzerotierintercept.so on that stack.
-[ "${BASH_SOURCE[0]}" = "$0" ] && exit 0
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 ICEPT_SO=$BIN/libzerotierintercept.so
