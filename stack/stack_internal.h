@@ -131,6 +131,7 @@ struct nc_conn {
 	struct nc_pending_accept *acc_head, *acc_tail;
 	unsigned acc_n;
 	int counted_open;		/* counted in stats.conns_open */
+	struct nc_conn *acc_owner;	/* (L) listener whose queue holds us */
 };
 
 struct nc_tomb {

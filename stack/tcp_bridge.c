@@ -500,9 +500,29 @@ static void conn_destroy(struct nc_conn *c, int reset)
 			conn_disown(c);
 	}
 	rxq_free(c);
+	if (c->acc_owner) {
+		/* reset before the application accepted it: drop its record */
+		struct nc_conn *lc = c->acc_owner;
+		struct nc_pending_accept **pp = &lc->acc_head, *prev = NULL;
+		while (*pp && (*pp)->conn != c) {
+			prev = *pp;
+			pp = &(*pp)->next;
+		}
+		if (*pp) {
+			struct nc_pending_accept *pa = *pp;
+			*pp = pa->next;
+			if (lc->acc_tail == pa)
+				lc->acc_tail = prev;
+			lc->acc_n--;
+			close(pa->app_fd);
+			free(pa);
+		}
+		c->acc_owner = NULL;
+	}
 	while (c->acc_head) {
 		struct nc_pending_accept *pa = c->acc_head;
 		c->acc_head = pa->next;
+		pa->conn->acc_owner = NULL;
 		close(pa->app_fd);
 		conn_destroy(pa->conn, 1);
 		free(pa);
@@ -924,6 +944,7 @@ static void listener_flush(struct nc_conn *lc)
 			break;	/* or the app is gone: its HUP closes the listener */
 		}
 		close(pa->app_fd);
+		pa->conn->acc_owner = NULL;
 		lc->acc_head = pa->next;
 		if (!lc->acc_head)
 			lc->acc_tail = NULL;
@@ -1027,6 +1048,7 @@ static err_t conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
 	pa->next = NULL;
 	pa->conn = c;
 	pa->app_fd = app;
+	c->acc_owner = lc;
 	if (lc->acc_tail)
 		lc->acc_tail->next = pa;
 	else
@@ -1339,6 +1361,10 @@ int nc_stack_sock_listen(struct nc_stack *st, uint64_t id, int backlog)
 	st->L.tcp_arg(lpcb, c);
 	st->L.tcp_accept(lpcb, conn_accept_cb);
 	conn_drain_all(c);
+	/* keep only a few records in the socket itself, so that the backlog
+	 * (our queue of connections the application has not taken) means
+	 * about what it means for a kernel socket */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &(int){ 1 }, sizeof(int));
 	c->can_write = 1;
 	__atomic_add_fetch(&st->listeners, 1, __ATOMIC_RELAXED);
 out:
