@@ -13,6 +13,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -124,6 +125,15 @@ static int icept_rpc_open(void)
 	fd = r->socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (fd <= 2) {
+		/* stdin/out/err were closed: keep out of the slots a program
+		 * expects its next open() to refill */
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		r->close(fd);
+		if (hi < 0)
+			return -errno;
+		fd = hi;
+	}
 	if (r->connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		e = errno;
 		r->close(fd);
@@ -175,6 +185,9 @@ int icept_rpc_call(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int r
 	nc_rpc_msg_init(rep, 0, 0);
 	if (!icept_enabled())
 		return -ENOSYS;
+	/* a thread cancelled inside recvmsg() must not leave the mutex held */
+	int cstate;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cstate);
 	pthread_mutex_lock(&icept_mu);
 	if (icept_sock >= 0 && icept_sock_pid != getpid())
 		atomic_store(&icept_sock, -1);	/* a child's inherited copy: not ours to use */
@@ -202,6 +215,7 @@ int icept_rpc_call(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int r
 		rc = -ECONNREFUSED;
 	}
 	pthread_mutex_unlock(&icept_mu);
+	pthread_setcancelstate(cstate, NULL);
 	if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN)
 		rc = -ECONNREFUSED;	/* the daemon went away */
 	if (rc)
