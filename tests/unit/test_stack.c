@@ -1353,6 +1353,100 @@ static void test_backlog(struct wire *w)
 	CHECK_END();
 }
 
+
+/* tcp_frame() - an Ethernet/IPv4/TCP frame with valid checksums. Return: length */
+static unsigned tcp_frame(uint8_t *f, uint64_t dmac, uint64_t smac, const uint8_t sip[4],
+			  const uint8_t dip[4], uint16_t sport, uint16_t dport, uint32_t seq,
+			  uint32_t ack, uint8_t flags, const uint8_t *pl, unsigned plen)
+{
+	uint8_t *ip = f + 14, *t = ip + 20, ph[12];
+	unsigned tot = 20 + 20 + plen;
+	uint32_t sum = 0;
+
+	memset(f, 0, 14 + tot);
+	put_mac(f, dmac);
+	put_mac(f + 6, smac);
+	f[12] = 0x08;
+	ip[0] = 0x45; ip[2] = (uint8_t)(tot >> 8); ip[3] = (uint8_t)tot; ip[8] = 64; ip[9] = 6;
+	memcpy(ip + 12, sip, 4);
+	memcpy(ip + 16, dip, 4);
+	uint16_t c = csum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8); ip[11] = (uint8_t)c;
+	t[0] = (uint8_t)(sport >> 8); t[1] = (uint8_t)sport; t[2] = (uint8_t)(dport >> 8); t[3] = (uint8_t)dport;
+	for (int i = 0; i < 4; i++) {
+		t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		t[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	t[12] = 0x50; t[13] = flags; t[14] = 0xff; t[15] = 0xff;
+	memcpy(t + 20, pl, plen);
+	memcpy(ph, sip, 4); memcpy(ph + 4, dip, 4); ph[8] = 0; ph[9] = 6;
+	ph[10] = (uint8_t)((20 + plen) >> 8); ph[11] = (uint8_t)(20 + plen);
+	for (int i = 0; i < 12; i += 2)
+		sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+	uint16_t c2 = csum(t, 20 + plen);
+	sum += (uint16_t)~c2;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	c = (uint16_t)~sum;
+	t[16] = (uint8_t)(c >> 8); t[17] = (uint8_t)c;
+	return 14 + tot;
+}
+
+/* Random (well-formed) TCP segments at a listener and at live connections
+ * must neither crash lwIP nor disturb the good connections. */
+static void test_tcp_noise(struct wire *w)
+{
+	struct nc_stack *B = w->e[1].st;
+	const uint8_t sip[4] = { 10, 147, 17, 9 }, dip[4] = { 10, 147, 17, 2 };
+	int c, a, l;
+	uint8_t f[256], pl[100];
+	char buf[8];
+
+	CHECK_BEGIN("stack: 20000 random TCP segments do no harm");
+	CHECK(conn_pair(w, AF_INET, 5501, &c, &a, &l) == 0);
+	uint16_t ports[2] = { 5501, 5502 };
+	for (int i = 0; i < 20000; i++) {
+		uint32_t r[4];
+		randombytes_buf(r, sizeof(r));
+		unsigned plen = r[3] % 101;
+		randombytes_buf(pl, plen);
+		uint16_t sport = (uint16_t)(1000 + (r[0] & 7));	/* few peers: state builds up */
+		uint8_t flags = (uint8_t)(r[0] >> 8) & 0x3f;
+		if (i % 4 == 0)
+			flags = 0x02;	/* plenty of SYNs */
+		unsigned len = tcp_frame(f, MAC_B, 0x02aabbcc0009ULL, sip, dip, sport, ports[r[0] >> 31],
+					 r[1], r[2], flags, pl, plen);
+		nc_stack_frame_in(B, f, len);
+	}
+	CHECK(write_full(c, "still", 5) == 0 && read_full(a, buf, 5) == 5 && memcmp(buf, "still", 5) == 0);
+	struct sockaddr_storage none;
+	memset(&none, 0, sizeof(none));
+	CHECK(app_connect(w->e[0].st, AF_INET, &none, NULL) == -EAFNOSUPPORT);
+	struct sockaddr_storage to = mk4("10.147.17.2", 5501);
+	struct nc_accept_rec rec;
+	int c3 = app_connect(w->e[0].st, AF_INET, &to, NULL);
+	int a3 = -1;
+	/* the listener may have records for noise connections queued first */
+	for (int i = 0; i < 64 && c3 >= 0; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int x = app_accept(l, &rec, 2000);
+		if (x < 0)
+			break;
+		nc_stack_sock_name(B, fd_id(x), 1, &ss, &sl);
+		if (((struct sockaddr_in *)&ss)->sin_addr.s_addr == inet_addr("10.147.17.1")) {
+			a3 = x;
+			break;
+		}
+		close(x);
+	}
+	CHECK(c3 >= 0 && a3 >= 0);
+	CHECK(write_full(c3, "new", 3) == 0 && read_full(a3, buf, 3) == 3);
+	close3(c3, a3, -1);
+	close3(c, a, l);
+	CHECK_END();
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
@@ -1382,6 +1476,7 @@ int main(int argc, char **argv)
 		RUN(test_stall(&w));
 		RUN(test_poll_writer(&w));
 		RUN(test_backlog(&w));
+		RUN(test_tcp_noise(&w));
 		RUN(test_bulk(&w, (size_t)100 << 20));
 		RUN(test_many(&w));
 		wire_down(&w);
@@ -1402,6 +1497,7 @@ int main(int argc, char **argv)
 	test_nonblocking_refused(&w);
 	test_poll_writer(&w);
 	test_backlog(&w);
+	test_tcp_noise(&w);
 	test_stall(&w);
 	wire_down(&w);
 	test_free_live();
