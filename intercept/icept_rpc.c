@@ -178,6 +178,23 @@ static int icept_rpc_exchange(int sock, struct nc_rpc_msg *req, int fd, struct n
 	return 0;
 }
 
+/* icept_rpc_transport_err() - what the application sees when the exchange
+ * itself failed: the daemon went away (ECONNREFUSED), or it answered with
+ * something we do not understand (EPROTO) */
+static int icept_rpc_transport_err(int rc)
+{
+	switch (rc) {
+	case 0: case -ENETUNREACH: case -ECONNREFUSED: case -EACCES:
+		return rc;
+	case -ECONNRESET: case -EPIPE: case -ENOTCONN:
+		return -ECONNREFUSED;
+	case -EBADMSG: case -EPROTONOSUPPORT: case -EMSGSIZE: case -EOPNOTSUPP: case -EPROTO:
+		icept_debug("the netcon service sent a reply we do not understand (%s)", strerror(-rc));
+		return -EPROTO;
+	}
+	return rc;
+}
+
 int icept_rpc_call(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int rflags)
 {
 	int rc = -ECONNREFUSED;
@@ -216,8 +233,7 @@ int icept_rpc_call(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int r
 	}
 	pthread_mutex_unlock(&icept_mu);
 	pthread_setcancelstate(cstate, NULL);
-	if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN)
-		rc = -ECONNREFUSED;	/* the daemon went away */
+	rc = icept_rpc_transport_err(rc);
 	if (rc)
 		return rc;
 	return rep->err ? -(int)rep->err : 0;
@@ -258,8 +274,11 @@ int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep,
 		rc = -EPROTO;
 	}
 	icept_real()->close(s);
+	if (rc == -EINTR || rc == -EINPROGRESS)
+		return rc;
+	rc = icept_rpc_transport_err(rc);
 	if (rc)
-		return rc == -ECONNRESET || rc == -EPIPE ? -ECONNREFUSED : rc;
+		return rc;
 	return rep->err ? -(int)rep->err : 0;
 }
 

@@ -93,7 +93,48 @@ except OSError as e:
 [ "$out" = "errno 111" ] && pass "daemon not running (stale socket): ECONNREFUSED at once" \
 	|| fail "daemon not running: ECONNREFUSED" "$out"
 
-# 5. the daemon goes away under a running program: calls fail, nothing hangs
+# 5. a server that answers nonsense (bad version, wrong id, garbage): the
+# intercept rejects the reply and fails the call; nothing hangs or crashes
+cat >"$NC_TMP/badsrv.py" <<'PY'
+import socket, struct, sys, os
+path, mode = sys.argv[1], sys.argv[2]
+l = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+l.bind(path); l.listen(4)
+print("ready", flush=True)
+while True:
+    c, _ = l.accept()
+    while True:
+        m = c.recv(512)
+        if not m:
+            break
+        t, mid = m[3], struct.unpack(">I", m[12:16])[0]
+        if mode == "version":
+            c.send(struct.pack(">HBBHHII", 0x6e63, 2, t | 0x80, 0, 0, 4, mid) + bytes(4))
+        elif mode == "id":
+            c.send(struct.pack(">HBBHHII", 0x6e63, 1, t | 0x80, 0, 0, 4, mid + 1) + struct.pack(">I", 22))
+        else:
+            c.send(b"garbage!" * 3)
+    c.close()
+PY
+for mode in version id garbage; do
+	rm -f "$NC_TMP/nc_bad"
+	python3 "$NC_TMP/badsrv.py" "$NC_TMP/nc_bad" $mode >"$NC_TMP/badsrv.out" 2>&1 &
+	BPID=$!
+	nc_track $BPID
+	WAIT_S=5 wait_for grep -q ready "$NC_TMP/badsrv.out"
+	out=$(env LD_PRELOAD="$ICEPT_SO" ZT_NC_NETWORK="$NC_TMP/nc_bad" timeout 10 python3 -c '
+import socket
+try:
+    socket.socket()
+    print("accepted")
+except OSError as e:
+    print("errno", e.errno)' 2>&1)
+	case "$out" in "errno 71") pass "bad server ($mode): the reply is rejected ($out)" ;;
+		*) fail "bad server ($mode) rejected" "$out" ;; esac
+	kill $BPID 2>/dev/null; wait $BPID 2>/dev/null
+done
+
+# 6. the daemon goes away under a running program: calls fail, nothing hangs
 if icept_alive "$TWOSTACK_PID"; then
 	pass "nc_twostack survived the probe"
 	kill "$TWOSTACK_PID"; wait "$TWOSTACK_PID" 2>/dev/null
