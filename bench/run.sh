@@ -86,12 +86,18 @@ rec() { [ -n "$5" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>
 # bg NODE CMD... - start CMD in NODE in its own process group; sets BGPID
 bg() {
 	local n=$1; shift
-	topo_run "$n" setsid "$@" >>"$WORK/bg.log" 2>&1 &
-	BGPID=$!
+	topo_spawn "$n" "$WORK/bg.log" "$@"
+	BGPID=$TOPO_PID
 	BGPIDS+=("$BGPID")
 }
 # stop PID - end a process group started by bg
-stop() { kill -- "-$1" 2>/dev/null; sleep 0.2; kill -9 -- "-$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+stop() {
+	kill -- "-$1" 2>/dev/null
+	local t=20
+	while [ $t -gt 0 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; t=$((t - 1)); done
+	kill -9 -- "-$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
 # nc NODE - the preload prefix for node NODE's netcon
 ncenv() { echo "env LD_PRELOAD=$ICEPT ZT_NC_NETWORK=$WORK/$1/nc_$NWID"; }
 # rss_kb PID
@@ -188,24 +194,87 @@ if [ "$TOPO_MODE" = netns ]; then
 fi
 N1=$(ncenv n1); N2=$(ncenv n2)
 
+# ---- 6. memory (first, while the daemons' heaps are fresh) -----------------
+note "memory"
+# idle: a fresh netcon daemon with no network
+zt_start n3 zerotier-netcon-service "$WORK/n3" "${TOPO_PORT[n3]}" || die "n3 did not start"
+N3PID=$(cat "$WORK/n3/zerotier-one.pid")
+sleep 1
+rec memory "netcon daemon idle (no network)" KiB lo "$(rss_kb "$N3PID")"
+rec memory "netcon daemon with 1 network joined" KiB lo "$(rss_kb "$(cat "$WORK/n1/zerotier-one.pid")")"
+# per joined network: 4 more networks on the controller, joined one by one
+before=$(rss_kb "$N3PID")
+a3=$(zt_addr "$WORK/n3")
+joined=0
+for k in 1 2 3 4; do
+	nw=$(zt_create_network ctl "$WORK/ctl" "bench-mem-$k")
+	[ ${#nw} = 16 ] || continue
+	zt_api ctl "$WORK/ctl" POST "/controller/network/$nw" \
+		'{"ipAssignmentPools":[{"ipRangeStart":"10.147.'$((20 + k))'.1","ipRangeEnd":"10.147.'$((20 + k))'.254"}],"routes":[{"target":"10.147.'$((20 + k))'.0/24"}]}' >/dev/null
+	zt_authorize ctl "$WORK/ctl" "$nw" "$a3" || continue
+	topo_run n3 "$CLI" -D"$WORK/n3" join "$nw" >/dev/null
+	t=150
+	while [ $t -gt 0 ] && [ ! -S "$WORK/n3/nc_$nw" ]; do sleep 0.1; t=$((t - 1)); done
+	[ -S "$WORK/n3/nc_$nw" ] && joined=$((joined + 1))
+done
+sleep 1
+after=$(rss_kb "$N3PID")
+if [ $joined -gt 0 ]; then
+	rec memory "per joined network (avg of $joined)" KiB lo "$(( (after - before) / joined ))"
+else
+	note "n3 joined no extra network (no RPC socket appeared)"
+fi
+# per 1,000 connections: n1's daemon while 1,000 connections are held to a
+# tcp_rr server in n1's netcon
+N1PID=$(cat "$WORK/n1/zerotier-one.pid")
+bg n1 $N1 "$TCPRR" -s 7003
+spid=$BGPID
+if [ $TAPS = 1 ]; then hc=t1; hp=""; else hc=n2; hp=$N2; fi
+if wait_reach "$hc" "$hp" "${ZIP[n1]}" 7003; then
+	sleep 0.5
+	before=$(rss_kb "$N1PID")
+	sbefore=$(rss_kb "$spid")
+	topo_spawn "$hc" "$WORK/hold.out" $hp "$TCPRR" -c "${ZIP[n1]}" -p 7003 -m hold -n 1000 -t 60
+	hpid=$TOPO_PID
+	BGPIDS+=("$hpid")
+	t=600
+	while [ $t -gt 0 ] && ! grep -q '^held' "$WORK/hold.out" 2>/dev/null; do sleep 0.1; t=$((t - 1)); done
+	held=$(awk '/^held/ {print $2}' "$WORK/hold.out")
+	sleep 1
+	after=$(rss_kb "$N1PID")
+	note "daemon n1 VmRSS $before KiB before, $after KiB with ${held:-0} connections held; server app $sbefore -> $(rss_kb "$spid") KiB"
+	if [ "${held:-0}" -gt 0 ]; then
+		rec memory "per 1,000 open connections (daemon, $held held)" KiB lo "$(( (after - before) * 1000 / held ))"
+		rec memory "per 1,000 open connections (the intercepted server process)" KiB lo "$(( ($(rss_kb "$spid") - sbefore) * 1000 / held ))"
+	else
+		note "hold: no connection held"
+	fi
+	stop "$hpid"
+fi
+stop "$spid"
+
 # ---- 1. throughput: iperf3, one TCP stream ---------------------------------
 # iperf PATH SRVNODE SRVPREFIX CLINODE CLIPREFIX IP [EXTRA]
 iperf() {
-	local label=$1 sn=$2 sp=$3 cn=$4 cp=$5 ip=$6 extra=${7:-} r bps
-	bg "$sn" $sp iperf3 -s -p 5201 -1
-	local spid=$BGPID
-	if ! wait_reach "$cn" "$cp" "$ip" 5201; then note "iperf3 $label: server not reachable"; stop "$spid"; return; fi
-	stop "$spid"
+	local label=$1 sn=$2 sp=$3 cn=$4 cp=$5 ip=$6 extra=${7:-} r bps spid try err
 	for r in $(seq "$RUNS"); do
+		# a one-shot server per run (-1); no probe connection (iperf3 would
+		# take it for its client): the client retries while it is refused
 		bg "$sn" $sp iperf3 -s -p 5201 -1
 		spid=$BGPID
-		sleep 0.3
-		topo_run "$cn" $cp timeout $((SECS + 20)) iperf3 -c "$ip" -p 5201 -t "$SECS" -J $extra >"$WORK/iperf.json" 2>>"$WORK/bg.log"
+		try=0
+		while :; do
+			sleep 0.5
+			topo_run "$cn" $cp timeout $((SECS + 20)) iperf3 -c "$ip" -p 5201 -t "$SECS" -J $extra >"$WORK/iperf.json" 2>>"$WORK/bg.log"
+			err=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("error",""))' "$WORK/iperf.json" 2>/dev/null)
+			case "$err" in *"unable to connect"*) try=$((try + 1)); [ $try -lt 20 ] && continue ;; esac
+			break
+		done
 		bps=$(python3 -c 'import json,sys
 d=json.load(open(sys.argv[1])); e=d.get("end",{})
 s=e.get("sum_received") or e.get("sum") or {}
 print("%.1f" % (s["bits_per_second"]/1e6))' "$WORK/iperf.json" 2>/dev/null)
-		[ -n "$bps" ] || note "iperf3 $label run $r failed: $(head -c 300 "$WORK/iperf.json")"
+		[ -n "$bps" ] || note "iperf3 $label run $r failed: ${err:-$(head -c 200 "$WORK/iperf.json")}"
 		rec throughput "$label" Mbit/s hi "$bps"
 		stop "$spid"
 	done
@@ -229,7 +298,7 @@ pingrtt() {
 	local r out
 	for r in $(seq "$RUNS"); do
 		out=$(topo_run "$2" ping -n -c 20 -i 0.05 -W 2 "$3" 2>&1)
-		rec latency "$1" ms lo "$(printf '%s\n' "$out" | grep -oE 'time=[0-9.]+' | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}')"
+		rec ping "$1" ms lo "$(printf '%s\n' "$out" | grep -oE 'time=[0-9.]+' | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}')"
 	done
 }
 if [ $TAPS = 1 ]; then
@@ -246,8 +315,8 @@ rr() {
 	if ! wait_reach "$4" "$5" "$6" 7001; then note "tcp_rr $1: not reachable"; stop "$spid"; return; fi
 	for r in $(seq "$RUNS"); do
 		out=$(topo_run "$4" $5 timeout $((RRSECS + 20)) "$TCPRR" -c "$6" -p 7001 -m rr -z 64 -t "$RRSECS" 2>>"$WORK/bg.log")
-		rec latency "TCP RR p50, $1" us lo "$(echo "$out" | awk '{print $4}')"
-		rec latency "TCP RR p99, $1" us lo "$(echo "$out" | awk '{print $6}')"
+		rec rr50 "TCP RR p50, $1" us lo "$(echo "$out" | awk '{print $4}')"
+		rec rr99 "TCP RR p99, $1" us lo "$(echo "$out" | awk '{print $6}')"
 	done
 	stop "$spid"
 	note "tcp_rr $1 done"
@@ -303,7 +372,7 @@ wrkrun() {
 		rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
 		p99=$(echo "$out" | awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v=v/1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v=v*1000}; print v}')
 		[ -n "$rps" ] || note "wrk $label run $r: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
-		if echo "$out" | grep -q "Non-2xx"; then note "wrk $label: non-2xx answers: $(echo "$out" | grep Non-2xx)"; fi
+		if echo "$out" | grep -q -E "Non-2xx|Socket errors"; then note "wrk $label: $(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')"; fi
 		rec http "$label req/s" req/s hi "$rps"
 		rec http-p99 "$label p99" ms lo "$p99"
 	done
@@ -318,61 +387,6 @@ if have wrk && have nginx; then
 		wrkrun "netcon -> nginx in netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
 	fi
 fi
-
-# ---- 6. memory -------------------------------------------------------------
-note "memory"
-# idle: a fresh netcon daemon with no network
-zt_start n3 zerotier-netcon-service "$WORK/n3" "${TOPO_PORT[n3]}" || die "n3 did not start"
-N3PID=$(cat "$WORK/n3/zerotier-one.pid")
-sleep 1
-rec memory "netcon daemon idle (no network)" KiB lo "$(rss_kb "$N3PID")"
-# per joined network: 4 more networks on the controller, joined one by one
-before=$(rss_kb "$N3PID")
-a3=$(zt_addr "$WORK/n3")
-joined=0
-for k in 1 2 3 4; do
-	nw=$(zt_create_network ctl "$WORK/ctl" "bench-mem-$k")
-	[ ${#nw} = 16 ] || continue
-	zt_api ctl "$WORK/ctl" POST "/controller/network/$nw" \
-		'{"ipAssignmentPools":[{"ipRangeStart":"10.147.'$((20 + k))'.1","ipRangeEnd":"10.147.'$((20 + k))'.254"}],"routes":[{"target":"10.147.'$((20 + k))'.0/24"}]}' >/dev/null
-	zt_authorize ctl "$WORK/ctl" "$nw" "$a3" || continue
-	topo_run n3 "$CLI" -D"$WORK/n3" join "$nw" >/dev/null
-	t=150
-	while [ $t -gt 0 ] && [ ! -S "$WORK/n3/nc_$nw" ]; do sleep 0.1; t=$((t - 1)); done
-	[ -S "$WORK/n3/nc_$nw" ] && joined=$((joined + 1))
-done
-sleep 1
-after=$(rss_kb "$N3PID")
-if [ $joined -gt 0 ]; then
-	rec memory "per joined network (avg of $joined)" KiB lo "$(( (after - before) / joined ))"
-else
-	note "n3 joined no extra network (no RPC socket appeared)"
-fi
-# per 1,000 connections: n1's daemon while 1,000 connections are held to a
-# tcp_rr server in n1's netcon
-N1PID=$(cat "$WORK/n1/zerotier-one.pid")
-bg n1 $N1 "$TCPRR" -s 7003
-spid=$BGPID
-if [ $TAPS = 1 ]; then hc=t1; hp=""; else hc=n2; hp=$N2; fi
-if wait_reach "$hc" "$hp" "${ZIP[n1]}" 7003; then
-	sleep 0.5
-	before=$(rss_kb "$N1PID")
-	topo_run "$hc" $hp setsid "$TCPRR" -c "${ZIP[n1]}" -p 7003 -m hold -n 1000 -t 60 >"$WORK/hold.out" 2>>"$WORK/bg.log" &
-	hpid=$!
-	BGPIDS+=("$hpid")
-	t=600
-	while [ $t -gt 0 ] && ! grep -q '^held' "$WORK/hold.out" 2>/dev/null; do sleep 0.1; t=$((t - 1)); done
-	held=$(awk '/^held/ {print $2}' "$WORK/hold.out")
-	sleep 1
-	after=$(rss_kb "$N1PID")
-	if [ "${held:-0}" -gt 0 ]; then
-		rec memory "per 1,000 open connections (daemon, $held held)" KiB lo "$(( (after - before) * 1000 / held ))"
-	else
-		note "hold: no connection held"
-	fi
-	stop "$hpid"
-fi
-stop "$spid"
 
 # ---- 7. the official ZeroTier One, same topology ------------------------
 if [ -n "$OFFICIAL" ]; then
@@ -423,10 +437,16 @@ for line in open(res):
         order.append(k)
     rows[k][1].append(v)
 titles = {"throughput": "1. Single TCP stream (iperf3, %s s per run)" % secs,
-          "latency": "2. Latency", "http": "3. HTTP: wrk -t2 -c100 against nginx (1 KiB file)",
-          "http-p99": "3. HTTP latency p99", "connrate": "4. New TCP connections per second (tcp_rr -m conn -P 4)",
-          "engine": "5. Engine alone: packet armor", "engine-id": "5. Engine alone: identities and keys",
+          "ping": "2a. Latency: ICMP echo RTT (median of 20 pings per run)",
+          "rr50": "2b. Latency: TCP request/response, 64 bytes (bench/tcp_rr), p50",
+          "rr99": "2c. Latency: TCP request/response, 64 bytes (bench/tcp_rr), p99",
+          "http": "3a. HTTP: wrk -t2 -c100 against nginx (1 KiB file), requests/s",
+          "http-p99": "3b. HTTP: wrk latency p99",
+          "connrate": "4. New TCP connections per second (tcp_rr -m conn -P 4)",
+          "engine": "5a. Engine alone: packet armor (Salsa20/12 + Poly1305)",
+          "engine-id": "5b. Engine alone: identities and keys",
           "memory": "6. Memory (VmRSS of the netcon daemon)"}
+noratio = {"engine-id", "memory"}
 def fmt(x):
     return "%.0f" % x if abs(x) >= 100 else "%.2f" % x if abs(x) >= 1 else "%.3f" % x
 lines = ["# netcon benchmark results", "",
@@ -438,6 +458,7 @@ groups = []
 for k in order:
     if k[0] not in groups:
         groups.append(k[0])
+groups.sort(key=lambda g: titles.get(g, g))
 for g in groups:
     lines += ["## " + titles.get(g, g), "", "| measurement | median | unit | runs | ratio |", "|---|---:|---|---|---:|"]
     ref = {}
@@ -451,7 +472,7 @@ for g in groups:
             ref[unit] = m
         ratio = (m / ref[unit]) if ref[unit] else 0
         lines.append("| %s | %s | %s | %s | %s |" % (k[1], fmt(m), unit, " ".join(fmt(v) for v in vals),
-                     "%.2fx" % ratio))
+                     "" if g in noratio else "%.2fx" % ratio))
     lines.append("")
 if not official:
     lines.append("Official ZeroTier One: not measured (set ZT_OFFICIAL_BIN=/path/to/zerotier-one to include it).")
