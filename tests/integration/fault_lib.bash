@@ -1,0 +1,62 @@
+# fault_lib.bash - helpers for the hardening tests (fault_*, load_*, access_*).
+# Source after tests/lib.sh and daemon_lib.bash.
+#
+# net_up HA HB... - HA's daemon hosts a private network on its embedded
+# controller and is the only root of a moon every other home gets in moons.d,
+# plus a static path to it in local.conf; every daemon is started, authorized
+# with address PFX.(index+1) and joined. Sets NW (network id), PFX (10.147.N),
+# NC_SOCK[HOME] (the RPC socket of HOME's port) and NC_IP[HOME].
+
+declare -A NC_SOCK=() NC_IP=()
+ICEPT=$BIN/libzerotierintercept.so
+# sanitizer builds: the ASan runtime must come first in the preload list
+PRELOAD=$ICEPT
+if [ -f "$ICEPT" ]; then
+	_asan=$(ldd "$ICEPT" 2>/dev/null | awk '/libasan/ {print $3}')
+	[ -n "$_asan" ] && PRELOAD="$_asan $ICEPT"
+fi
+PFX=${PFX:-10.147.$((30 + RANDOM % 60))}
+
+# net_up HA HB... - see above. Return: 0 when every member is OK with its address
+net_up() {
+	local ha=$1 h i=1 pa a moon
+	daemon_start "$ha" || return 1
+	a=$(daddr "$ha"); pa=$(dport "$ha")
+	moon=$(make_moon "$ha" "127.0.0.1/$pa") || return 1
+	cp "$moon" "$ha/moons.d/"
+	NW=${a}00beef
+	[ "$(ctl_make_network "$ha" "$NW" hardening "$PFX")" = 200 ] || { echo "network create failed"; return 1; }
+	for h in "$@"; do
+		if [ "$h" != "$ha" ]; then
+			mkdir -p "$h/moons.d"
+			cp "$moon" "$h/moons.d/"
+			printf '{ "settings": { "noPlanet": true }, "virtual": { "%s": { "try": [ "127.0.0.1/%s" ] } } }\n' \
+				"$a" "$pa" >"$h/local.conf"
+			daemon_start "$h" || return 1
+		fi
+		[ "$(ctl_authorize "$ha" "$NW" "$(daddr "$h")" "$PFX.$i")" = 200 ] || { echo "authorize $h failed"; return 1; }
+		NC_IP[$h]=$PFX.$i
+		NC_SOCK[$h]=$h/nc_$NW
+		i=$((i + 1))
+	done
+	for h in "$@"; do
+		[ "$(cli "$h" join "$NW")" = "200 join OK" ] || { echo "join $h failed"; return 1; }
+	done
+	for h in "$@"; do
+		WAIT_S=30 wait_for net_ok "$h" "$NW" || { echo "$h: network not OK"; return 1; }
+		WAIT_S=10 wait_for test -S "${NC_SOCK[$h]}" || { echo "$h: no RPC socket"; return 1; }
+	done
+	return 0
+}
+
+# in_net HOME CMD... - run CMD under the preload on HOME's network port
+in_net() { local h=$1; shift; env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$h]}" "$@"; }
+
+# pid_fds PID - number of open fds of PID
+pid_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# pid_rss PID - resident set in kB
+pid_rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+# home_pid HOME - the daemon's pid
+home_pid() { cat "$1/zerotier-one.pid"; }
+# metric HOME NAME_REGEX - sum of the matching /metrics samples
+metric() { api_body "$1" GET /metrics | awk -v re="$2" '$1 ~ re {s += $2} END {printf "%d\n", s}'; }
