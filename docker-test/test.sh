@@ -131,13 +131,13 @@ run_test() {
 		local w=$WORK/$name/$r
 		mkdir -p "$w/home" "$w/data" "$w/app"
 		chmod 755 "$WORK/$name" "$w" "$w/data"
-		topo_run "$r" setsid env ZT_HOME="$w/home" ZT_BINDIR="$ZT_BINDIR" ZT_PORT="${TOPO_PORT[$r]}" \
+		topo_spawn "$r" "$xchg/$r.log" env ZT_HOME="$w/home" ZT_BINDIR="$ZT_BINDIR" ZT_PORT="${TOPO_PORT[$r]}" \
 			ZT_SEED="$WORK/seed-$r" NWID="$NWID" TEST="$name" RESULTS="$RESULTS" XCHG="$xchg" \
 			DATA="$w/data" APPDIR="$w/app" MONITOR_MODE="$MONITOR_MODE" SSH_KEYDIR="$BUILD/ssh" \
 			NC_WAIT_S="${NC_WAIT_S:-60}" NC_COMPAT_BREAK="${NC_COMPAT_BREAK:-}" NC_NO_PLANET=1 \
 			NC_DRY_ADDR="${DRY:+${TOPO_IP[$r]}}" \
-			bash "$d/${r}_entrypoint.sh" >"$xchg/$r.log" 2>&1 &
-		RPIDS+=($!)
+			bash "$d/${r}_entrypoint.sh"
+		RPIDS+=("$TOPO_PID")
 	done
 	start=$(date +%s)
 	while :; do

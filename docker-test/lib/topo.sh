@@ -97,6 +97,21 @@ topo_run() {
 	fi
 }
 
+# topo_spawn NAME OUT CMD... - start CMD in node NAME in the background, in
+# a new session (so its process group id is its PID), output appended to OUT;
+# TOPO_PID gets that PID. Call it directly, never in a subshell or a pipe:
+# `cmd &` of a simple command forks once and execs, so $! is CMD itself.
+topo_spawn() {
+	local n=$1 out=$2
+	shift 2
+	if [ -n "${TOPO_NS[$n]:-}" ]; then
+		ip netns exec "${TOPO_NS[$n]}" setsid "$@" >>"$out" 2>&1 &
+	else
+		setsid "$@" >>"$out" 2>&1 &
+	fi
+	TOPO_PID=$!
+}
+
 # topo_kill_ns NAME - end every process inside node NAME's namespace (only
 # processes we started live there), by PID
 topo_kill_ns() {
