@@ -31,18 +31,44 @@ void nc_stack_lock(struct nc_stack *st)
 	st->L.sys_lock_tcpip_core();
 }
 
-/* nc_stack_unlock() - release it */
-void nc_stack_unlock(struct nc_stack *st)
-{
-	st->L.sys_unlock_tcpip_core();
-}
-
-/* nc_stack_wake() - poke the bridge thread (e.g. completions are queued) */
-void nc_stack_wake(struct nc_stack *st)
+/* stack_efd_bump() - make an eventfd readable */
+static void stack_efd_bump(int fd)
 {
 	uint64_t one = 1;
-	ssize_t r = write(st->wake_efd, &one, sizeof(one));
+	ssize_t r = write(fd, &one, sizeof(one));
 	(void)r;
+}
+
+/* nc_stack_unlock() - release the lock, then send the wake-ups decided
+ * under it: waking a thread that will want the lock while we still hold it
+ * would only make it sleep again on the mutex. */
+void nc_stack_unlock(struct nc_stack *st)
+{
+	int out = st->sig_out, wake = st->sig_wake;
+
+	st->sig_out = st->sig_wake = 0;
+	st->L.sys_unlock_tcpip_core();
+	if (out)
+		stack_efd_bump(st->out_efd);
+	if (wake)
+		stack_efd_bump(st->wake_efd);
+}
+
+/* stack_on_tcpip_thread() - lwIP's own thread unlocks inside lwIP, where
+ * nothing can be deferred to nc_stack_unlock() */
+static int stack_on_tcpip_thread(const struct nc_stack *st)
+{
+	return st->tcpip_running && pthread_equal(pthread_self(), st->tcpip_thread);
+}
+
+/* nc_stack_wake() - poke the bridge thread (lock held): completions or
+ * data to flush are queued */
+void nc_stack_wake(struct nc_stack *st)
+{
+	if (stack_on_tcpip_thread(st))
+		stack_efd_bump(st->wake_efd);
+	else
+		st->sig_wake = 1;
 }
 
 /* stack_linkoutput() - netif linkoutput: queue one frame for the owner */
@@ -77,9 +103,10 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	st->outq_len++;
 	pthread_mutex_unlock(&st->outq_mu);
 	if (was_empty) {
-		uint64_t one = 1;
-		ssize_t r = write(st->out_efd, &one, sizeof(one));
-		(void)r;
+		if (stack_on_tcpip_thread(st))
+			stack_efd_bump(st->out_efd);
+		else
+			st->sig_out = 1;
 	}
 	return ERR_OK;
 }
@@ -261,7 +288,7 @@ void nc_stack_free(struct nc_stack *st)
 		return;
 	if (st->bridge_running) {
 		st->bridge_stop = 1;
-		nc_stack_wake(st);
+		stack_efd_bump(st->wake_efd);
 		pthread_join(st->bridge_thread, NULL);
 		st->bridge_running = 0;
 	}

@@ -167,6 +167,7 @@ struct nc_stack {
 	/* bridge thread */
 	int epfd;
 	int wake_efd;
+	int sig_out, sig_wake;		/* (L) eventfd bumps due at unlock */
 	pthread_t bridge_thread;
 	int bridge_running;
 	volatile int bridge_stop;
