@@ -128,7 +128,12 @@ struct svc_port_ops {
 	void (*readable)(struct svc *s, struct svc_net *n);
 	/* stats() - counters for /metrics; return 0 if the port has none. */
 	int (*stats)(struct svc *s, struct svc_net *n, struct svc_port_stats *st);
+	/* tick() - periodic work outside engine callbacks (may call the engine);
+	 * NULL if the port needs none. */
+	void (*tick)(struct svc *s, struct svc_net *n, int64_t now);
 };
+#define SVC_PORT_TICK_MS 1000
+#define SVC_MAX_MCAST 64
 extern const struct svc_port_ops svc_port_netcon_ops;
 extern const struct svc_port_ops svc_port_tap_ops;
 void svc_tap_name(uint64_t nwid, char *out);
@@ -156,6 +161,8 @@ struct svc_net {
 	/* tap */
 	int tap_fd;
 	int ifindex;
+	int n_mcast;			/* kernel multicast groups we subscribed */
+	uint64_t mcast[SVC_MAX_MCAST];
 	struct svc *svc;
 };
 
@@ -261,6 +268,7 @@ struct svc {
 	int ready_fd;			/* -d: pipe to the waiting parent, else -1 */
 	uint16_t http_gen;
 	int64_t http_next_reap;		/* 0: no clients to watch */
+	int64_t port_next_tick;
 };
 
 #endif

@@ -137,6 +137,16 @@ static void loop_run(struct svc *s)
 			s->deadline = nd > now ? nd : now + 1000;
 			wait = s->deadline - now;
 		}
+		if (s->port_ops->tick && now >= s->port_next_tick) {
+			int i;
+
+			for (i = 0; i < SVC_MAX_NETS; i++)
+				if (s->nets[i] && s->nets[i]->port_up)
+					s->port_ops->tick(s, s->nets[i], now);
+			s->port_next_tick = now + SVC_PORT_TICK_MS;
+		}
+		if (s->port_ops->tick && s->port_next_tick - now < wait)
+			wait = s->port_next_tick - now;
 		if (s->http_next_reap && now >= s->http_next_reap)
 			s->http_next_reap = svc_http_reap(s, now) ? now + 5000 : 0;
 		if (s->http_next_reap && s->http_next_reap - now < wait)

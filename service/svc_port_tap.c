@@ -4,6 +4,11 @@
  * "zt" + 8 base32 characters folded from the network id, with the MAC the
  * engine derives, the network's MTU, its addresses and routes (rtnetlink).
  * The fd is non-blocking and watched by the loop; each read is one frame.
+ * Multicast: programs join groups on the tap through the kernel, which lists
+ * the resulting link-layer groups in /proc/net/dev_mcast. The kernel sends no
+ * event for that, so tap_tick() rescans once a second (SVC_PORT_TICK_MS) and
+ * turns additions and removals into zt_node_multicast_(un)subscribe, i.e.
+ * MULTICAST_LIKEs to the network (as ZeroTier One does).
  * Needs root or CAP_NET_ADMIN: without it up() fails with -EPERM and the
  * network shows PORT_ERROR.
  */
@@ -221,6 +226,7 @@ static void tap_down(struct svc *s, struct svc_net *n)
 	}
 	n->tap_fd = -1;
 	n->ifindex = 0;
+	n->n_mcast = 0;	/* the engine forgets the port's groups with the port */
 }
 
 static void tap_frame(struct svc *s, struct svc_net *n, uint64_t src, uint64_t dst,
@@ -272,6 +278,68 @@ static void tap_readable(struct svc *s, struct svc_net *n)
 	}
 }
 
+/* mcast_read() - multicast MACs the kernel holds for ifindex (/proc/net/dev_mcast) */
+static int mcast_read(int ifindex, uint64_t *out, int max)
+{
+	FILE *f = fopen("/proc/net/dev_mcast", "r");
+	char line[256];
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		int idx, ref, glob;
+		char name[32], hex[64];
+		unsigned long long mac;
+
+		if (sscanf(line, "%d %31s %d %d %63s", &idx, name, &ref, &glob, hex) != 5)
+			continue;
+		if (idx != ifindex || strlen(hex) != 12 || sscanf(hex, "%llx", &mac) != 1)
+			continue;
+		if (n < max)
+			out[n++] = (uint64_t)mac;
+	}
+	fclose(f);
+	return n;
+}
+
+static int mcast_has(const uint64_t *set, int n, uint64_t mac)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == mac)
+			return 1;
+	return 0;
+}
+
+static void tap_tick(struct svc *s, struct svc_net *n, int64_t now)
+{
+	uint64_t cur[SVC_MAX_MCAST];
+	int nc, i, k = 0, changed = 0;
+
+	if (n->tap_fd < 0 || !n->ifindex || !s->node)
+		return;
+	nc = mcast_read(n->ifindex, cur, SVC_MAX_MCAST);
+	if (nc < 0)
+		return;
+	for (i = 0; i < nc; i++)
+		if (!mcast_has(n->mcast, n->n_mcast, cur[i])) {
+			zt_node_multicast_subscribe(s->node, now, n->nwid, cur[i], 0);
+			changed = 1;
+		}
+	for (i = 0; i < n->n_mcast; i++)
+		if (!mcast_has(cur, nc, n->mcast[i])) {
+			zt_node_multicast_unsubscribe(s->node, n->nwid, n->mcast[i], 0);
+			changed = 1;
+		}
+	for (i = 0; i < nc; i++)
+		n->mcast[k++] = cur[i];
+	n->n_mcast = k;
+	if (changed)
+		s->deadline = now;	/* let the engine announce the change now */
+}
+
 const struct svc_port_ops svc_port_tap_ops = {
 	.kind = "tap",
 	.up = tap_up,
@@ -279,4 +347,5 @@ const struct svc_port_ops svc_port_tap_ops = {
 	.down = tap_down,
 	.frame = tap_frame,
 	.readable = tap_readable,
+	.tick = tap_tick,
 };
