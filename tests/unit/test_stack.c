@@ -1078,6 +1078,33 @@ static void test_ipv6(struct wire *w)
 	a = app_accept(l, &rec, 5000);
 	CHECK(c >= 0 && a >= 0);
 	close3(c, a, l);
+	/* an AF_INET6 client reaching an IPv4 peer through ::ffff:a.b.c.d */
+	la = mk4("10.147.17.2", 6004);
+	int l4 = app_listen(w->e[1].st, AF_INET, &la, 4, NULL);
+	to = mk6("::ffff:10.147.17.2", 6004);
+	uint64_t cid6 = 0;
+	c = app_connect(w->e[0].st, AF_INET6, &to, &cid6);
+	a = app_accept(l4, &rec, 5000);
+	CHECK(l4 >= 0 && c >= 0 && a >= 0);
+	CHECK(nc_stack_sock_name(w->e[0].st, cid6, 0, &ss, &sl) == 0);
+	inet_pton(AF_INET6, "::ffff:10.147.17.1", &want);
+	CHECK(ss.ss_family == AF_INET6 && memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, &want, 16) == 0);
+	CHECK(((struct sockaddr_in *)&rec.peer)->sin_addr.s_addr == inet_addr("10.147.17.1"));
+	CHECK(write_full(c, "m", 1) == 0 && read_full(a, buf, 1) == 1);
+	close3(c, a, l4);
+	/* link-local, derived from the MAC (02:aa:bb:cc:00:02) */
+	la = mk6("::", 6005);
+	l = app_listen(w->e[1].st, AF_INET6, &la, 4, NULL);
+	to = mk6("fe80::aa:bbff:fecc:2", 6005);
+	c = app_connect(w->e[0].st, AF_INET6, &to, NULL);
+	a = l >= 0 ? app_accept(l, &rec, 5000) : -1;
+	CHECK_MSG(l >= 0 && c >= 0 && a >= 0, "link-local: listen %d connect %d accept %d", l, c, a);
+	if (a >= 0) {
+		inet_pton(AF_INET6, "fe80::aa:bbff:fecc:1", &want);
+		CHECK(memcmp(&((struct sockaddr_in6 *)&rec.peer)->sin6_addr, &want, 16) == 0);
+		CHECK(write_full(c, "ll", 2) == 0 && read_full(a, buf, 2) == 2);
+	}
+	close3(c, a, l);
 	/* IPV6_V6ONLY listener refuses IPv4 */
 	uint64_t id;
 	int one = 1;
@@ -1477,6 +1504,7 @@ int main(int argc, char **argv)
 	if (only) {
 		RUN(test_basic(&w));
 		RUN(test_nonblocking_connect(&w));
+		RUN(test_ipv6(&w));
 		RUN(test_stall(&w));
 		RUN(test_poll_writer(&w));
 		RUN(test_backlog(&w));
