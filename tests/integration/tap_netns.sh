@@ -91,6 +91,35 @@ pingw nca$S 10.147.30.2 || { ok=0; fail "ping: A -> B" "no reply"; }
 [ $ok = 1 ] && pass "ping: B->C, C->A, A->B through the taps ($(( $(date +%s) - T1 )) s)"
 grep -q "peer reached: $A" "$HB/stderr.log" && pass "log: peer reached" || fail "log: peer reached" "$(tail -n 5 "$HB/stderr.log")"
 
+# IPv4 multicast: A and C join 239.1.2.3 on their taps, B sends to it
+cat >"$NC_TMP/mrecv.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5000))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("239.1.2.3") + socket.inet_aton(sys.argv[1]))
+s.settimeout(20)
+print("joined", flush=True)
+d, a = s.recvfrom(100)
+print(d.decode(), a[0], flush=True)
+PY
+cat >"$NC_TMP/msend.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(sys.argv[1]))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
+for i in range(40):
+    s.sendto(b"mcast-hello", ("239.1.2.3", 5000)); time.sleep(0.5)
+PY
+ip netns exec nca$S timeout 25 python3 "$NC_TMP/mrecv.py" 10.147.30.1 >"$NC_TMP/ma.out" 2>&1 & RA=$!; nc_track $RA
+ip netns exec ncc$S timeout 25 python3 "$NC_TMP/mrecv.py" 10.147.30.3 >"$NC_TMP/mc.out" 2>&1 & RC=$!; nc_track $RC
+WAIT_S=5 wait_for grep -q joined "$NC_TMP/ma.out"; WAIT_S=5 wait_for grep -q joined "$NC_TMP/mc.out"
+ip netns exec ncb$S timeout 25 python3 "$NC_TMP/msend.py" 10.147.30.2 >/dev/null 2>&1 & MS=$!; nc_track $MS
+wait $RA; wait $RC
+kill $MS 2>/dev/null
+grep -q "mcast-hello 10.147.30.2" "$NC_TMP/ma.out" && grep -q "mcast-hello 10.147.30.2" "$NC_TMP/mc.out" &&
+	pass "multicast: B's datagrams to 239.1.2.3 reach A and C (kernel groups became LIKEs)" ||
+	fail "multicast" "A: $(tail -n1 "$NC_TMP/ma.out") C: $(tail -n1 "$NC_TMP/mc.out")"
+
 # allowManaged=0 takes the managed address off the tap, =1 puts it back
 devb=$(api_body "$HB" GET "/network/$NW" | jq -r .portDeviceName)
 cli "$HB" set "$NW" allowManaged=0 >/dev/null
