@@ -23,6 +23,8 @@
 #     throughput and RTT in the same topology
 #
 # Environment: NC_BENCH_RUNS, NC_BENCH_SECS (iperf3/wrk seconds), NC_TOPO,
+# NC_BENCH_ONLY (sections: engine memory throughput latency connrate http
+# official),
 # NC_BENCH_OUT (table file, "-" for none), NC_KEEP=1 (keep the work dir).
 set -u
 BD=$(cd "$(dirname "$0")" && pwd)
@@ -81,6 +83,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 ulimit -n 16384 2>/dev/null || ulimit -n 4096 2>/dev/null
 
+# want SECTION - selected by NC_BENCH_ONLY (space-separated: engine memory
+# throughput latency connrate http official), default all
+want() { [ -z "${NC_BENCH_ONLY:-}" ] || [[ " $NC_BENCH_ONLY " == *" $1 "* ]]; }
 # rec GROUP LABEL UNIT BETTER VALUE - one sample (BETTER: hi or lo)
 rec() { [ -n "$5" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$RES"; }
 # bg NODE CMD... - start CMD in NODE in its own process group; sets BGPID
@@ -104,6 +109,7 @@ ncenv() { echo "env LD_PRELOAD=$ICEPT ZT_NC_NETWORK=$WORK/$1/nc_$NWID"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 
 # ---- 5. engine alone (no network) ----------------------------------------
+if want engine; then
 note "engine microbenchmark ($RUNS runs)"
 for r in $(seq "$RUNS"); do
 	"$BD/_build/bench_engine" -s 1400 -t "$([ $QUICK = 1 ] && echo 0.6 || echo 2)" >"$WORK/engine.$r" || die "bench_engine failed"
@@ -120,6 +126,7 @@ for r in $(seq "$RUNS"); do
 		esac
 	done <"$WORK/engine.$r"
 done
+fi
 
 # ---- topology -------------------------------------------------------------
 topo_setup || die "could not create the topology"
@@ -195,6 +202,7 @@ fi
 N1=$(ncenv n1); N2=$(ncenv n2)
 
 # ---- 6. memory (first, while the daemons' heaps are fresh) -----------------
+if want memory; then
 note "memory"
 # idle: a fresh netcon daemon with no network
 zt_start n3 zerotier-netcon-service "$WORK/n3" "${TOPO_PORT[n3]}" || die "n3 did not start"
@@ -242,9 +250,10 @@ if wait_reach "$hc" "$hp" "${ZIP[n1]}" 7003; then
 	held=$(awk '/^held/ {print $2}' "$WORK/hold.out")
 	sleep 1
 	after=$(rss_kb "$N1PID")
-	note "daemon n1 VmRSS $before KiB before, $after KiB with ${held:-0} connections held; server app $sbefore -> $(rss_kb "$spid") KiB"
+	note "daemon n1 VmRSS $before KiB before, $after KiB with ${held:-0} connections held ($(ls "/proc/$N1PID/fd" | wc -l) fds); server app $sbefore -> $(rss_kb "$spid") KiB ($(ls "/proc/$spid/fd" | wc -l) fds)"
 	if [ "${held:-0}" -gt 0 ]; then
-		rec memory "per 1,000 open connections (daemon, $held held)" KiB lo "$(( (after - before) * 1000 / held ))"
+		rec memory "daemon with $held connections held (absolute)" KiB lo "$after"
+		rec memory "per 1,000 open connections (daemon, increase over 1 connection)" KiB lo "$(( (after - before) * 1000 / held ))"
 		rec memory "per 1,000 open connections (the intercepted server process)" KiB lo "$(( ($(rss_kb "$spid") - sbefore) * 1000 / held ))"
 	else
 		note "hold: no connection held"
@@ -252,8 +261,10 @@ if wait_reach "$hc" "$hp" "${ZIP[n1]}" 7003; then
 	stop "$hpid"
 fi
 stop "$spid"
+fi
 
 # ---- 1. throughput: iperf3, one TCP stream ---------------------------------
+if want throughput; then
 # iperf PATH SRVNODE SRVPREFIX CLINODE CLIPREFIX IP [EXTRA]
 iperf() {
 	local label=$1 sn=$2 sp=$3 cn=$4 cp=$5 ip=$6 extra=${7:-} r bps spid try err
@@ -291,8 +302,10 @@ if have iperf3; then
 	fi
 	iperf "netcon <-> netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
 fi
+fi
 
 # ---- 2. latency ---------------------------------------------------------
+if want latency; then
 # pingrtt LABEL NODE IP - ICMP echo RTTs (median of 20 per run)
 pingrtt() {
 	local r out
@@ -326,8 +339,10 @@ if [ $TAPS = 1 ]; then
 	rr "tap -> netcon" n1 "$N1" t1 "" "${ZIP[n1]}"
 fi
 rr "netcon -> netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
+fi
 
 # ---- 4. new connections per second ----------------------------------------
+if want connrate; then
 conns() {
 	local r out spid
 	bg "$2" $3 "$TCPRR" -s 7002
@@ -345,8 +360,10 @@ if [ $TAPS = 1 ]; then
 	conns "tap -> netcon" n1 "$N1" t1 "" "${ZIP[n1]}"
 fi
 conns "netcon -> netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
+fi
 
 # ---- 3. HTTP: wrk against nginx -----------------------------------------
+if want http; then
 # nginx_conf DIR - a small nginx config serving DIR/www on port 80
 nginx_conf() {
 	mkdir -p "$1/www"
@@ -387,9 +404,10 @@ if have wrk && have nginx; then
 		wrkrun "netcon -> nginx in netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
 	fi
 fi
+fi
 
 # ---- 7. the official ZeroTier One, same topology ------------------------
-if [ -n "$OFFICIAL" ]; then
+if [ -n "$OFFICIAL" ] && want official; then
 	note "official zerotier-one: $ZT_OFFICIAL_BIN"
 	for n in o1 o2; do
 		mkdir -p "$WORK/$n/moons.d"; cp -f "$WORK"/moons/*.moon "$WORK/$n/moons.d/"
