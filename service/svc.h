@@ -263,6 +263,7 @@ struct svc {
 	uint64_t udp_dropped_scope;	/* sends refused: noPlanet guard */
 	uint64_t http_requests, http_errors;
 	int was_online;
+	int trace;			/* NC_TRACE set: log the engine's trace events */
 	int rtnl_fd;			/* tap mode: rtnetlink socket, -1 if none */
 	int wrote_files;		/* pid/port files are ours to remove */
 	int ready_fd;			/* -d: pipe to the waiting parent, else -1 */

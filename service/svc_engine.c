@@ -129,7 +129,7 @@ static void cb_event(void *uptr, enum zt_event ev, const void *meta)
 		s->was_online = 0;
 		break;
 	case ZT_EVENT_TRACE:
-		if (meta && getenv("NC_TRACE"))
+		if (meta && s->trace)
 			svc_log("trace: %s", (const char *)meta);
 		break;
 	default:

@@ -286,6 +286,7 @@ static int startup(struct svc *s, const struct svc_opts *o, char *err, size_t er
 		return -1;
 	if (getenv("NC_NO_PLANET") && strcmp(getenv("NC_NO_PLANET"), "0"))
 		s->conf.no_planet = 1;
+	s->trace = getenv("NC_TRACE") != NULL;
 	port = o->port >= 0 ? o->port : s->conf.primary_port >= 0 ? s->conf.primary_port
 								   : ZT_DEFAULT_PORT;
 	if (o->daemonize) {
