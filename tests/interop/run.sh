@@ -17,8 +17,9 @@ for t in "$HERE"/t_*.sh; do
 	n=$(basename "$t" .sh)
 	case "$n" in *"$FILTER"*) ;; *) continue ;; esac
 	out=$LOG/$n.log
-	echo "== interop/$n"
+	t0=$SECONDS
 	timeout -k 5 "${IX_TIMEOUT:-300}" bash "$t" >"$out" 2>&1; rc=$?
+	echo "== interop/$n ($((SECONDS - t0)) s)"
 	grep -E '^(PASS|FAIL|SKIP): ' "$out"
 	p=$(grep -c '^PASS: ' "$out"); f=$(grep -c '^FAIL: ' "$out"); s=$(grep -c '^SKIP: ' "$out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

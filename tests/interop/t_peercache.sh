@@ -30,15 +30,17 @@ mkpeer() {
 ip netns exec "$NSB" "$TOOLS/interop_hello" -I "$NC_TMP/ours.id" -g >/dev/null || { fail interop_peercache_hello "identity"; exit 1; }
 OB=$(cut -c1-10 "$NC_TMP/ours.id.public")
 
-# run_case NAME HOME - our engine listens; the official node starts and joins
-# a network of ours; prints the engine's trace into $NC_TMP/NAME.log
+# run_case NAME HOME SECONDS [-W VERB] - our engine listens; the official
+# node starts and joins a network of ours; the engine's trace goes to
+# $NC_TMP/NAME.log
 run_case() {
-	local name=$1 h=$2
+	local name=$1 h=$2 secs=$3
+	shift 3
 	off_idtool generate "$h/identity.secret" "$h/identity.public" >/dev/null
 	local oa
 	oa=$(off_address "$h")
 	ip netns exec "$NSB" "$TOOLS/interop_hello" -I "$NC_TMP/ours.id" -b 10.99.0.2/9994 \
-		-P "$h/identity.public" -s "$oa@10.99.0.1/9993" -t 25 >"$NC_TMP/$name.log" 2>&1 &
+		-P "$h/identity.public" -s "$oa@10.99.0.1/9993" -t "$secs" "$@" >"$NC_TMP/$name.log" 2>&1 &
 	local hp=$!
 	nc_track $hp
 	sleep 0.3
@@ -52,9 +54,8 @@ T=interop_peercache_hello
 H=$NC_TMP/off1
 off_home "$H"
 mkdir -p "$H/peers.d" && mkpeer "$NC_TMP/ours.id.public" 10.99.0.2/9994 "$H/peers.d/$OB.peer"
-run_case peers "$H"
-if grep -q "CHECK hello ok" "$NC_TMP/peers.log" &&
-	grep -qE "IN  NETWORK_CONFIG_REQUEST" "$NC_TMP/peers.log"; then
+run_case peers "$H" 25 -W 0x0b
+if grep -q "CHECK hello ok" "$NC_TMP/peers.log" && grep -q "CHECK verb ok" "$NC_TMP/peers.log"; then
 	pass $T
 else
 	cat "$NC_TMP/peers.log"; fail $T "the official node did not use its peers.d entry"
@@ -68,7 +69,7 @@ cat >"$H/local.conf" <<EOF2
 {"settings":{"portMappingEnabled":false,"allowSecondaryPort":false,"allowTcpFallbackRelay":false},
  "virtual":{"$OB":{"try":["10.99.0.2/9994"]}}}
 EOF2
-run_case virtual "$H"
+run_case virtual "$H" 15
 # documents official behaviour: a path without the identity teaches nothing
 if grep -qE "IN  (HELLO|NETWORK_CONFIG_REQUEST)" "$NC_TMP/virtual.log"; then
 	echo "NOTE: the official node used local.conf virtual without knowing our identity"

@@ -18,6 +18,8 @@
  *   -t          run time limit (default 20 s)
  *   -e          also wait for the engine's keepalive ECHO and its OK (needs
  *               >= 15 s: the heartbeat fires after 14 s without sending)
+ *   -W VERB     also wait until the peer has sent us a packet with this verb
+ *               (a number, e.g. 0x0b); check "verb"
  *
  * Checks, each printed as "CHECK <name> ok|FAILED <why>":
  *   hello   the peer sent OK(HELLO) for a HELLO the engine sent, the engine
@@ -68,6 +70,7 @@ struct ih {
 	uint64_t hello_pids[IH_MAX_PIDS], echo_pids[IH_MAX_PIDS];
 	unsigned n_hello, n_echo;
 	int ok_hello, ok_echo, drops;
+	int want_verb, got_verb;	/* -W */
 	int64_t t0;	/* start, for the trace's relative times */
 };
 
@@ -321,6 +324,8 @@ static void ih_on_datagram(struct ih *h, zt_node *n, const uint8_t *data, unsign
 		}
 		return;
 	}
+	if (h->want_verb >= 0 && verb == h->want_verb && is_peer)
+		h->got_verb = 1;
 	if (verb == 0x03 && ir == 0x01)
 		for (unsigned i = 0; i < h->n_hello; i++)
 			if (h->hello_pids[i] == irp)
@@ -383,8 +388,9 @@ int main(int argc, char **argv)
 
 	memset(&h, 0, sizeof(h));
 	h.t0 = ih_now();
+	h.want_verb = -1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "vI:gb:m:s:P:t:e")) != -1) {
+	while ((opt = getopt(argc, argv, "vI:gb:m:s:P:t:eW:")) != -1) {
 		switch (opt) {
 		case 'v': h.verbose = 1; break;
 		case 'I': h.idfile = optarg; break;
@@ -395,6 +401,7 @@ int main(int argc, char **argv)
 		case 'P': peer_s = optarg; break;
 		case 't': limit_s = atoi(optarg); break;
 		case 'e': want_echo = 1; break;
+		case 'W': h.want_verb = (int)strtol(optarg, NULL, 0) & 0x1f; break;
 		default: goto usage;
 		}
 	}
@@ -485,7 +492,7 @@ int main(int argc, char **argv)
 			if (!peer_ok)
 				h.ok_hello = 0;	/* look again after the next OK */
 		}
-		if (peer_ok && (!want_echo || h.ok_echo))
+		if (peer_ok && (!want_echo || h.ok_echo) && (h.want_verb < 0 || h.got_verb))
 			break;
 	}
 	if (!peer_ok)
@@ -496,12 +503,14 @@ int main(int argc, char **argv)
 		printf("CHECK echo %s\n", h.ok_echo ? "ok" :
 		       h.n_echo ? "FAILED engine sent ECHO, no accepted OK(ECHO)" :
 				  "FAILED engine sent no ECHO");
+	if (h.want_verb >= 0)
+		printf("CHECK verb %s\n", h.got_verb ? "ok" : "FAILED the peer never sent the awaited verb");
 	printf("CHECK drops %s\n", h.drops ? "FAILED engine dropped packets from the peer" : "ok");
 	zt_node_delete(n);
 	close(h.fd);
-	return peer_ok && (!want_echo || h.ok_echo) && !h.drops ? 0 : 1;
+	return peer_ok && (!want_echo || h.ok_echo) && (h.want_verb < 0 || h.got_verb) && !h.drops ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: interop_hello [-v] -I IDFILE [-g] [-b IP/PORT] [-m MOON]... "
-			"[-s ADDR@IP/PORT]... [-P PEER_IDENTITY] [-t S] [-e]\n");
+			"[-s ADDR@IP/PORT]... [-P PEER_IDENTITY] [-t S] [-e] [-W VERB]\n");
 	return 2;
 }
