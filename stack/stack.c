@@ -262,6 +262,7 @@ int nc_stack_new(const struct nc_stack_config *cfg, struct nc_stack **out)
 	st->L.netif_ip6_addr_set_state(&st->netif, 0, IP6_ADDR_PREFERRED);
 	st->L.netif_set_link_up(&st->netif);
 	st->L.netif_set_up(&st->netif);
+	st->netif.rs_count = 0;	/* set_up re-arms router solicitations: none here */
 	nc_stack_unlock(st);
 
 	if (pthread_create(&st->bridge_thread, NULL, stack_bridge_main, st) != 0) {

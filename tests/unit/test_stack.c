@@ -1477,6 +1477,100 @@ static void test_tcp_noise(struct wire *w)
 	CHECK_END();
 }
 
+
+/* icmp6_csum() - ICMPv6 checksum over the pseudo-header and @len bytes */
+static uint16_t icmp6_csum(const uint8_t *src, const uint8_t *dst, const uint8_t *m, unsigned len)
+{
+	uint8_t buf[40 + 256];
+
+	memcpy(buf, src, 16);
+	memcpy(buf + 16, dst, 16);
+	memset(buf + 32, 0, 8);
+	buf[34] = (uint8_t)(len >> 8);
+	buf[35] = (uint8_t)len;
+	buf[39] = 58;
+	memcpy(buf + 40, m, len);
+	return csum(buf, 40 + len);
+}
+
+/* ip6_frame() - Ethernet + IPv6 header around an ICMPv6 message (checksum set) */
+static unsigned ip6_frame(uint8_t *f, const uint8_t dmac[6], uint64_t smac, const uint8_t *src,
+			  const uint8_t *dst, uint8_t hlim, uint8_t *m, unsigned len)
+{
+	memcpy(f, dmac, 6);
+	put_mac(f + 6, smac);
+	f[12] = 0x86; f[13] = 0xdd;
+	uint8_t *ip = f + 14;
+	memset(ip, 0, 40);
+	ip[0] = 0x60; ip[4] = (uint8_t)(len >> 8); ip[5] = (uint8_t)len; ip[6] = 58; ip[7] = hlim;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	m[2] = m[3] = 0;
+	uint16_t c = icmp6_csum(src, dst, m, len);
+	m[2] = (uint8_t)(c >> 8); m[3] = (uint8_t)c;
+	memcpy(ip + 40, m, len);
+	return 14 + 40 + len;
+}
+
+static void test_icmp6(void)
+{
+	const uint64_t peer_mac = 0x02aabbcc0009ULL;
+	struct capture cap;
+	uint8_t f[256], m[128], me[16], peer[16], sn[16], macA[6], smc[6];
+
+	CHECK_BEGIN("stack: IPv6 neighbor solicitation and ICMPv6 echo answered by lwIP");
+	memset(&cap, 0, sizeof(cap));
+	pthread_mutex_init(&cap.mu, NULL);
+	struct nc_stack *A = stack_make(MAC_A, "10.147.17.1", "fd00:1:2:3:4:5:6:1", capture_out, &cap);
+	CHECK(A != NULL);
+	if (!A) {
+		CHECK_END();
+		return;
+	}
+	inet_pton(AF_INET6, "fd00:1:2:3:4:5:6:1", me);
+	inet_pton(AF_INET6, "fd00:1:2:3:4:5:6:9", peer);
+	inet_pton(AF_INET6, "ff02::1:ff06:1", sn);	/* solicited-node of ...:6:1 */
+	put_mac(macA, MAC_A);
+	memcpy(smc, (uint8_t[]){ 0x33, 0x33, 0xff, 0x06, 0x00, 0x01 }, 6);
+	/* NS: who has fd00:..:1? (source link-layer address option) */
+	memset(m, 0, sizeof(m));
+	m[0] = 135;
+	memcpy(m + 8, me, 16);
+	m[24] = 1; m[25] = 1;
+	put_mac(m + 26, peer_mac);
+	unsigned len = ip6_frame(f, smc, peer_mac, peer, sn, 255, m, 32);
+	CHECK(nc_stack_frame_in(A, f, len) == 0);
+	int k = capture_find(A, &cap, 0x86dd, 14 + 40, 136);	/* NA */
+	CHECK(k >= 0);
+	if (k >= 0) {
+		uint8_t *r = cap.frames[k], *na = r + 54;
+		CHECK(memcmp(na + 8, me, 16) == 0 && (na[4] & 0x40));	/* target, solicited */
+		CHECK(icmp6_csum(r + 22, r + 38, na, cap.lens[k] - 54) == 0);
+	}
+	/* echo request fd00::9 -> fd00::1 */
+	memset(m, 0, sizeof(m));
+	m[0] = 128;
+	m[4] = 0x12; m[5] = 0x34; m[7] = 9;
+	memcpy(m + 8, "netcon six echo", 15);
+	uint8_t dmac[6];
+	put_mac(dmac, MAC_A);
+	len = ip6_frame(f, dmac, peer_mac, peer, me, 64, m, 8 + 15);
+	CHECK(nc_stack_frame_in(A, f, len) == 0);
+	k = capture_find(A, &cap, 0x86dd, 14 + 40, 129);	/* echo reply */
+	CHECK(k >= 0);
+	if (k >= 0) {
+		uint8_t *r = cap.frames[k], *er = r + 54, pm[6];
+		put_mac(pm, peer_mac);
+		CHECK(memcmp(r, pm, 6) == 0 && memcmp(r + 6, macA, 6) == 0);
+		CHECK(memcmp(r + 22, me, 16) == 0 && memcmp(r + 38, peer, 16) == 0);
+		CHECK(er[4] == 0x12 && er[5] == 0x34 && er[7] == 9 && memcmp(er + 8, "netcon six echo", 15) == 0);
+		CHECK(icmp6_csum(r + 22, r + 38, er, cap.lens[k] - 54) == 0);
+	}
+	nc_stack_free(A);
+	pthread_mutex_destroy(&cap.mu);
+	CHECK_END();
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
@@ -1505,6 +1599,7 @@ int main(int argc, char **argv)
 		RUN(test_basic(&w));
 		RUN(test_nonblocking_connect(&w));
 		RUN(test_ipv6(&w));
+		RUN(test_icmp6());
 		RUN(test_stall(&w));
 		RUN(test_poll_writer(&w));
 		RUN(test_backlog(&w));
@@ -1519,6 +1614,7 @@ int main(int argc, char **argv)
 	test_nonblocking_connect(&w);
 	test_separate_instances(&w);
 	test_icmp();
+	test_icmp6();
 	test_bulk(&w, (size_t)100 << 20);
 	test_many(&w);
 	test_halfclose(&w);
