@@ -32,10 +32,18 @@ int zt_net_gate(struct zt_node *n, struct zt_network *net, uint64_t address)
 		return 0;
 	if (zt_com_timestamp(&m->com) <= m->com_revoked_before)
 		return 0;
+	if (m->gate_cached && m->gate_generation == net->generation &&
+	    m->gate_com_ts == zt_com_timestamp(&m->com) && m->gate_revoked == m->com_revoked_before)
+		return m->gate_ok;
 	id = zt_peer_identity(n, address);
 	if (!id)
 		return 0;
-	return zt_com_agrees(&net->conf->com, &m->com, id);
+	m->gate_ok = zt_com_agrees(&net->conf->com, &m->com, id);
+	m->gate_cached = 1;
+	m->gate_generation = net->generation;
+	m->gate_com_ts = zt_com_timestamp(&m->com);
+	m->gate_revoked = m->com_revoked_before;
+	return m->gate_ok;
 }
 
 /* zt_net_push_credentials() - send our COM to m, if due (or forced) */
@@ -90,6 +98,7 @@ int zt_net_add_com(struct zt_node *n, int64_t now, uint64_t source, const struct
 		return 1;	/* we hold a newer one */
 	m->com = *com;
 	m->has_com = 1;
+	m->gate_cached = 0;
 	return 1;
 }
 

@@ -48,6 +48,9 @@ struct zt_member {
 	uint64_t pushed_generation;	/* our config generation at that push */
 	int64_t last_like_sent;
 	int64_t last_active;		/* frames either way */
+	/* gate verdict cache: valid while our config and their COM are unchanged */
+	int gate_cached, gate_ok;
+	uint64_t gate_generation, gate_com_ts, gate_revoked;
 };
 
 /* Config chunk reassembly (§5.11) */
