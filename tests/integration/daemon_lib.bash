@@ -31,7 +31,7 @@ daemon_start() {
 	fi
 	DPID=$!
 	nc_track $DPID
-	WAIT_S=15 wait_for test -s "$home/zerotier-one.port" || {
+	WAIT_S=40 wait_for test -s "$home/zerotier-one.port" || {
 		echo "daemon in $home did not start:"; sed 's/^/    /' "$home/stderr.log"; return 1; }
 	return 0
 }

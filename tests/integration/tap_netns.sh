@@ -147,7 +147,7 @@ chmod 711 "$NC_TMP"	# nobody must be able to reach its home
 mkdir -p "$HU"; chown nobody "$HU"; chmod 700 "$HU"
 setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all env NC_NO_PLANET=1 "$ONE" -p0 "$HU" >"$NC_TMP/u.log" 2>&1 &
 nc_track $!
-WAIT_S=15 wait_for test -s "$HU/zerotier-one.port"
+WAIT_S=40 wait_for test -s "$HU/zerotier-one.port"
 U=$(cut -c1-10 "$HU/identity.public" 2>/dev/null)
 ctl_make_network "$HU" "${U}000001" unpriv 10.147.40 >/dev/null
 ctl_authorize "$HU" "${U}000001" "$U" 10.147.40.1 >/dev/null
