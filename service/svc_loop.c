@@ -265,6 +265,30 @@ static int open_sockets(struct svc *s, int want)
 	return -EADDRINUSE;
 }
 
+/* already_running() - pid of a live daemon owning this home, else 0 */
+static long already_running(const struct svc *s)
+{
+	char p[1100], buf[4096];
+	long pid;
+	int n;
+
+	snprintf(p, sizeof(p), "%s/zerotier-one.pid", s->home);
+	n = svc_file_read(p, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 1 || pid == (long)getpid() || kill((pid_t)pid, 0) < 0)
+		return 0;
+	snprintf(p, sizeof(p), "/proc/%ld/cmdline", pid);
+	n = svc_file_read(p, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* a recycled pid of some other program is not a daemon */
+	return strstr(buf, "zerotier") ? pid : 0;
+}
+
 static int startup(struct svc *s, const struct svc_opts *o, char *err, size_t errlen)
 {
 	char p[1024];
@@ -275,6 +299,11 @@ static int startup(struct svc *s, const struct svc_opts *o, char *err, size_t er
 		return -1;
 	if (!realpath(o->home, s->home)) {
 		snprintf(err, errlen, "home %s: %s", o->home, strerror(errno));
+		return -1;
+	}
+	if (already_running(s)) {
+		snprintf(err, errlen, "a daemon (pid %ld) is already running with home %s",
+			 already_running(s), s->home);
 		return -1;
 	}
 	snprintf(p, sizeof(p), "%s/identity.secret", s->home);

@@ -228,8 +228,13 @@ if [ $rc = 0 ] && [ -n "$DP" ] && kill -0 "$DP" 2>/dev/null && [ "$(ps -o ppid= 
 else
 	fail "-d" "rc=$rc pid=$DP"
 fi
-out=$("$SVC" -d -p"$(dport "$H")" "$H" 2>&1); rc=$?
-[ $rc = 1 ] && echo "$out" | grep -qi "address already in use" && pass "-d: start-up failure reported by the parent (exit 1)" ||
-	fail "-d: failure" "rc=$rc $out"
+out=$("$SVC" -d -p0 "$H" 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "already running" && [ "$(cat "$H/zerotier-one.pid")" = "$DP" ] &&
+	pass "-d: a second daemon on the same home is refused by the parent (exit 1), pid file kept" ||
+	fail "-d: second daemon" "rc=$rc $out"
+H2=$NC_TMP/second
+out=$("$SVC" -d -p"$(dport "$H")" "$H2" 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -qi "address already in use" && pass "-d: port in use reported by the parent (exit 1)" ||
+	fail "-d: port in use" "rc=$rc $out"
 daemon_stop "$H"
 exit 0
