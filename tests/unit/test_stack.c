@@ -1571,6 +1571,36 @@ static void test_icmp6(void)
 	CHECK_END();
 }
 
+
+/* Keepalive probes run on lwIP's own timers: with the wire cut, a
+ * connection with a 1 s idle / 1 s interval / 2 probes dies in seconds. */
+static void test_keepalive(struct wire *w)
+{
+	int c, a, l, one = 1;
+	char buf[4];
+
+	CHECK_BEGIN("stack: keepalive gives up on a dead peer (ETIMEDOUT)");
+	CHECK(conn_pair(w, AF_INET, 5601, &c, &a, &l) == 0);
+	uint64_t id = fd_id(c);
+	CHECK(nc_stack_sock_setopt(w->e[0].st, id, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) == 0);
+	CHECK(nc_stack_sock_setopt(w->e[0].st, id, IPPROTO_TCP, TCP_KEEPIDLE, &one, sizeof(one)) == 0);
+	CHECK(nc_stack_sock_setopt(w->e[0].st, id, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof(one)) == 0);
+	int two = 2;
+	CHECK(nc_stack_sock_setopt(w->e[0].st, id, IPPROTO_TCP, TCP_KEEPCNT, &two, sizeof(two)) == 0);
+	atomic_store(&w->hold, 1);
+	double t0 = now_s();
+	struct pollfd pf = { .fd = c, .events = POLLIN };
+	CHECK(poll(&pf, 1, 15000) == 1);
+	double t = now_s() - t0;
+	errno = 0;
+	CHECK(read(c, buf, sizeof(buf)) == -1 && errno == ECONNRESET);
+	CHECK(nc_stack_sock_error(w->e[0].st, id) == ETIMEDOUT);
+	CHECK_MSG(t > 1.5 && t < 10, "gave up after %.1f s", t);
+	atomic_store(&w->hold, 0);
+	close3(c, a, l);
+	CHECK_END();
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
@@ -1604,6 +1634,7 @@ int main(int argc, char **argv)
 		RUN(test_poll_writer(&w));
 		RUN(test_backlog(&w));
 		RUN(test_tcp_noise(&w));
+		RUN(test_keepalive(&w));
 		RUN(test_bulk(&w, (size_t)100 << 20));
 		RUN(test_many(&w));
 		wire_down(&w);
@@ -1626,6 +1657,7 @@ int main(int argc, char **argv)
 	test_poll_writer(&w);
 	test_backlog(&w);
 	test_tcp_noise(&w);
+	test_keepalive(&w);
 	test_stall(&w);
 	wire_down(&w);
 	test_free_live();
