@@ -18,6 +18,12 @@
  * queues the pbufs and writes them to our end; on EAGAIN they stay queued
  * and tcp_recved is withheld, so lwIP's window closes (back-pressure end to
  * end, nothing dropped); EPOLLOUT resumes, tcp_recved follows each write.
+ * Segments without PSH (the middle of a burst) are not written at once: the
+ * connection goes on st->rx_dirty and the bridge thread writes everything
+ * that arrived meanwhile in one sendmsg (fewer, larger writes and fewer
+ * wake-ups of the reader); PSH, FIN or 32 kB queued write immediately.
+ * App -> network refills happen in tcp_sent once a quarter of the send
+ * buffer is free, not on every ACK.
  *
  * The "held byte", and ECONNRESET: when a stream socket of a Linux AF_UNIX
  * pair is closed while its receive queue is not empty, the kernel sets
