@@ -180,7 +180,7 @@ static int rule_match(const struct zt_rule *r, const struct zt_rule_frame *f)
 		return (cf & zt_load_be(v, 8)) != 0;
 	}
 	case ZT_RULE_MATCH_FRAME_SIZE_RANGE: {
-		unsigned sz = f->len + 14;
+		unsigned sz = f->len;	/* the Ethernet payload, as the official filter counts it */
 		return sz >= zt_load_be(v, 2) && sz <= zt_load_be(v + 2, 2);
 	}
 	default:

@@ -12,6 +12,7 @@
 #include "node/identity.h"
 #include "node/inaddr.h"
 #include "node/netconf.h"
+#include "node/network_internal.h"
 #include "node/rules.h"
 
 static uint8_t *slurp(const char *path, size_t *len)
@@ -213,6 +214,69 @@ int main(void)
 		CHECK(zt_rules_eval(r, (unsigned)n, 1, &f) == 1);	/* unknown = true (flag 0x08): accept */
 		CHECK(zt_rules_parse(unknown, 5, r, 8) < 0);
 		CHECK(zt_rules_parse(only_arp_or_v4, sizeof(only_arp_or_v4), r, 2) == -E2BIG);
+	}
+	CHECK_END();
+
+	CHECK_BEGIN("MAC derivation (§6.2, §14.7) and ARP/NDP groups (§6.4)");
+	{
+		const uint64_t nw = 0xbd091a62a9123456ULL;
+		struct zt_network *net = calloc(1, sizeof(*net));
+		struct zt_mc_group g[8];
+		unsigned k;
+		CHECK(zt_mac_from_address(0x538993822bULL, nw) == 0x56679b3ae031ULL);
+		CHECK(zt_address_from_mac(0x56679b3ae031ULL, nw) == 0x538993822bULL);
+		CHECK(zt_address_from_mac(0x57679b3ae031ULL, nw) == 0);	/* not derived: bridged */
+		/* trace1: node A and B MACs from nodes.txt */
+		CHECK(zt_mac_from_address(0x1e0f3b10e3ULL, 0x1e0f3b10e3477308ULL) == 0x0a6d48d800d8ULL);
+		CHECK(zt_mac_from_address(0x2c6e7a2b12ULL, 0x1e0f3b10e3477308ULL) == 0x0a5f29993b29ULL);
+		/* first byte 0x52 becomes 0x32 */
+		CHECK((zt_mac_from_address(1, 0x50) >> 40) == 0x32);
+		CHECK(zt_address_from_mac(zt_mac_from_address(0x1234567890ULL, 0x50), 0x50) == 0x1234567890ULL);
+		net->conf = calloc(1, sizeof(*net->conf));
+		net->conf->flags = ZT_NETCONF_FLAG_BROADCAST;
+		zt_inaddr_parse(&net->conf->ips[0], "10.147.17.5/24");
+		zt_inaddr_parse(&net->conf->ips[1], "fd00::12:3456/88");
+		net->conf->n_ips = 2;
+		k = zt_mc_our_groups(net, g, 8);
+		CHECK(k == 3);
+		CHECK(g[0].mac == 0xffffffffffffULL && g[0].adi == 0);
+		CHECK(g[1].mac == 0xffffffffffffULL && g[1].adi == 0x0a931105);
+		CHECK(g[2].mac == 0x3333ff123456ULL && g[2].adi == 0);
+		free(net->conf);
+		free(net);
+	}
+	CHECK_END();
+
+	CHECK_BEGIN("rules: IPv4 prefix, protocol, port range, characteristics, frame size");
+	{
+		struct zt_rule r[8];
+		uint8_t pkt[40] = { 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 1, 2, 3,
+				    0x30, 0x39, 0x00, 0x50, 0,0,0,0, 0,0,0,0, 0x50, 0x02, 0,0, 0,0,0,0 };
+		struct zt_rule_frame f = { .ethertype = 0x0800, .data = pkt, .len = 40, .inbound = 1 };
+		const uint8_t v4dst[] = { 32, 5, 10, 1, 2, 0, 24, 1, 0 };
+		const uint8_t v4miss[] = { 32, 5, 10, 1, 3, 0, 24, 1, 0 };
+		const uint8_t tcp80[] = { 36, 1, 6, 40, 4, 0, 80, 0, 80, 1, 0 };
+		const uint8_t syn_in[] = { 41, 8, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 1, 0 };
+		const uint8_t small[] = { 42, 4, 0, 0, 0, 39, 1, 0 };
+		int n;
+		n = zt_rules_parse(v4dst, sizeof(v4dst), r, 8);
+		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 1);
+		n = zt_rules_parse(v4miss, sizeof(v4miss), r, 8);
+		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 0);
+		n = zt_rules_parse(tcp80, sizeof(tcp80), r, 8);
+		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 1);
+		pkt[23] = 81;
+		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 0);
+		n = zt_rules_parse(syn_in, sizeof(syn_in), r, 8);
+		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 1);
+		pkt[33] = 0x10;	/* ACK only, but still inbound */
+		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 1);
+		f.inbound = 0;
+		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 0);
+		n = zt_rules_parse(small, sizeof(small), r, 8);
+		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 0);	/* 40-byte payload > 39 */
+		f.len = 39;
+		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 1);
 	}
 	CHECK_END();
 
