@@ -160,6 +160,20 @@ kill -0 "$PID" && [ "$(api_code "$H" GET /status)" = 200 ] && [ "$drops" -gt 0 ]
 	pass "hostile input: 200 garbage HTTP requests + 2000 random datagrams, daemon fine, drops counted ($drops)" ||
 	fail "hostile input" "alive=$(kill -0 "$PID" && echo yes) drops=$drops"
 
+# pipelined requests on one connection are answered in order; chunked bodies work
+r=$(printf 'GET /status HTTP/1.1\r\nX-ZT1-Auth: %s\r\n\r\nGET /nope HTTP/1.1\r\nX-ZT1-Auth: %s\r\n\r\nGET /network HTTP/1.1\r\nX-ZT1-Auth: %s\r\nConnection: close\r\n\r\n' "$T" "$T" "$T" |
+	timeout 5 python3 -c '
+import re, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.sendall(sys.stdin.buffer.read()); d = b""
+while True:
+    x = s.recv(65536)
+    if not x: break
+    d += x
+print(" ".join(m.decode() for m in re.findall(rb"HTTP/1.1 (\d+)", d)))' "$P")
+c=$(curl -s -o /dev/null -w '%{http_code}' -H "X-ZT1-Auth: $T" -H "Transfer-Encoding: chunked" -d '{"allowDNS":false}' "$URL/network/$NW")
+[ "$r" = "200 404 200" ] && [ "$c" = 200 ] && pass "api: pipelined requests answered in order; chunked body accepted" ||
+	fail "api: pipelining/chunked" "pipelined '$r', chunked $c"
+
 # ---- networks.d watcher ----
 NW2=1122334455667788
 touch "$H/networks.d/$NW2.conf"
