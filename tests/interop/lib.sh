@@ -8,6 +8,9 @@
 # for how to build one from the public source.
 
 OFF=${ZT_OFFICIAL_BIN:-}
+# a temporary directory of our own name (tests/lib.sh made one already)
+rmdir "$NC_TMP" 2>/dev/null
+NC_TMP=$(mktemp -d /tmp/ncix.XXXXXX)
 IX_ID=$$
 IX_NS_N=0
 IX_TIME0=$(date +%s)

@@ -65,6 +65,7 @@ listen() {	# listen NS IP PORT FILE
 import socket, sys
 s = socket.socket(); s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.settimeout(8)
+open(sys.argv[3] + ".ready", "w").close()
 f = open(sys.argv[3], "a")
 try:
     while True:
@@ -80,8 +81,9 @@ sendu() {	# sendu NS IP PORT
 udp_case() {	# udp_case NAME FROM_NS TO_NS TO_IP PORT EXPECT(yes|no)
 	local f=$NC_TMP/udp_$1
 	: >"$f"
+	rm -f "$f.ready"
 	listen "$3" "$4" "$5" "$f"
-	sleep 0.5
+	wait_for test -f "$f.ready"
 	sendu "$2" "$4" "$5"
 	sleep 1
 	if [ "$6" = yes ]; then
