@@ -51,6 +51,14 @@ net_up() {
 
 # in_net HOME CMD... - run CMD under the preload on HOME's network port
 in_net() { local h=$1; shift; env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$h]}" "$@"; }
+# net_bg HOME LOG CMD... - the same in the background, output to LOG; BG_PID
+# is CMD's own pid (env execs it), tracked for cleanup
+net_bg() {
+	local h=$1 log=$2; shift 2
+	env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$h]}" "$@" >"$log" 2>&1 &
+	BG_PID=$!
+	nc_track $BG_PID
+}
 
 # pid_fds PID - number of open fds of PID
 pid_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }

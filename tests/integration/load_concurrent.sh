@@ -17,8 +17,7 @@ HA=$NC_TMP/a HB=$NC_TMP/b
 net_up "$HA" "$HB" || { fail "setup: two daemons on one network" "see $NC_TMP"; exit 1; }
 PA=$(home_pid "$HA") PB=$(home_pid "$HB")
 
-in_net "$HA" "$L" serve 7000 >"$NC_TMP/serve.out" 2>&1 &
-SP=$!; nc_track $SP
+net_bg "$HA" "$NC_TMP/serve.out" "$L" serve 7000; SP=$BG_PID
 wait_for grep -q listening "$NC_TMP/serve.out" || { fail "server starts" "$(cat "$NC_TMP/serve.out")"; exit 1; }
 # warm-up (first connections size the daemons' pools), then the baseline
 in_net "$HB" "$L" client "${NC_IP[$HA]}" 7000 10 100 30 >/dev/null 2>&1

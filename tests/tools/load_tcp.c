@@ -91,6 +91,10 @@ static int do_serve(int port)
 			if (!c) {
 				int fd;
 
+				if (evs[i].events & (EPOLLHUP | EPOLLERR)) {
+					stop = 1;	/* the stack behind the listener is gone */
+					break;
+				}
 				while ((fd = accept4(l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
 					c = calloc(1, sizeof(*c));
 					c->fd = fd;
@@ -100,6 +104,11 @@ static int do_serve(int port)
 						close(fd);
 						free(c);
 					}
+				}
+				if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+				    errno != ECONNABORTED && errno != EMFILE) {
+					perror("serve: accept");
+					stop = 1;
 				}
 				continue;
 			}
