@@ -150,7 +150,7 @@ struct svc_net {
 	uint64_t nwid;
 	int slot;
 	int port_up;
-	int port_error;
+	int port_error;			/* errno of the last failed up(), 0 if none */
 	int left;			/* leave in progress */
 	char dev[600];			/* portDeviceName */
 	struct svc_netset set;

@@ -208,7 +208,7 @@ static int net_apply(struct svc *s, struct svc_net *n, const struct zt_network_i
 				svc_log("network %016llx: %s port failed: %s",
 					(unsigned long long)n->nwid, s->port_ops->kind,
 					strerror(-r));
-			n->port_error = r;
+			n->port_error = -r;	/* positive errno, as portError shows it */
 			free(f);
 			return -1;
 		}
