@@ -173,8 +173,49 @@ static void test_tapname(void)
 	CHECK_END();
 }
 
+/* test_localconf_mutations() - hostile local.conf: never crash, always a verdict */
+static void test_localconf_mutations(void)
+{
+	const char *base =
+		"{ \"settings\": { \"primaryPort\": 9994, \"noPlanet\": true,"
+		"  \"allowManagementFrom\": [\"10.0.0.0/8\"] },"
+		"  \"virtual\": { \"1e0f3b10e3\": { \"try\": [\"10.99.0.1/9993\"] } } }";
+	size_t bl = strlen(base);
+	char buf[512], err[256];
+	unsigned seed = 12345;
+	int i, ok = 0, bad = 0;
+
+	CHECK_BEGIN("local.conf: 20000 random mutations parse or fail cleanly");
+	for (i = 0; i < 20000; i++) {
+		struct svc_conf c;
+		size_t len = bl;
+		int k, r;
+
+		memcpy(buf, base, bl);
+		for (k = 0; k < 1 + i % 8; k++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[(seed >> 8) % len] = (char)(seed >> 20);
+		}
+		if (i % 5 == 0)
+			len = (seed >> 4) % bl;	/* truncated */
+		err[0] = 0;
+		r = svc_conf_parse(buf, len, &c, err, sizeof(err));
+		if (r == 0) {
+			ok++;
+			CHECK(c.n_static <= SVC_MAX_STATIC && c.n_mgmt <= SVC_MAX_MGMT);
+			CHECK(c.primary_port >= -1 && c.primary_port <= 65535);
+		} else {
+			bad++;
+			CHECK(r == -EINVAL && err[0]);
+		}
+	}
+	CHECK(ok > 0 && bad > 0);
+	CHECK_END();
+}
+
 int main(void)
 {
+	test_localconf_mutations();
 	test_localconf();
 	test_addrs();
 	test_files();
