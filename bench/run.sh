@@ -214,6 +214,7 @@ rec memory "netcon daemon with 1 network joined" KiB lo "$(rss_kb "$(cat "$WORK/
 before=$(rss_kb "$N3PID")
 a3=$(zt_addr "$WORK/n3")
 joined=0
+nws=""
 for k in 1 2 3 4; do
 	nw=$(zt_create_network ctl "$WORK/ctl" "bench-mem-$k")
 	[ ${#nw} = 16 ] || continue
@@ -221,9 +222,14 @@ for k in 1 2 3 4; do
 		'{"ipAssignmentPools":[{"ipRangeStart":"10.147.'$((20 + k))'.1","ipRangeEnd":"10.147.'$((20 + k))'.254"}],"routes":[{"target":"10.147.'$((20 + k))'.0/24"}]}' >/dev/null
 	zt_authorize ctl "$WORK/ctl" "$nw" "$a3" || continue
 	topo_run n3 "$CLI" -D"$WORK/n3" join "$nw" >/dev/null
-	t=150
-	while [ $t -gt 0 ] && [ ! -S "$WORK/n3/nc_$nw" ]; do sleep 0.1; t=$((t - 1)); done
-	[ -S "$WORK/n3/nc_$nw" ] && joined=$((joined + 1))
+	nws="$nws $nw"
+done
+t=200
+while [ $t -gt 0 ]; do
+	joined=0
+	for nw in $nws; do [ -S "$WORK/n3/nc_$nw" ] && joined=$((joined + 1)); done
+	[ "$joined" -eq 4 ] && break
+	sleep 0.1; t=$((t - 1))
 done
 sleep 1
 after=$(rss_kb "$N3PID")
@@ -242,7 +248,7 @@ if wait_reach "$hc" "$hp" "${ZIP[n1]}" 7003; then
 	sleep 0.5
 	before=$(rss_kb "$N1PID")
 	sbefore=$(rss_kb "$spid")
-	topo_spawn "$hc" "$WORK/hold.out" $hp "$TCPRR" -c "${ZIP[n1]}" -p 7003 -m hold -n 1000 -t 60
+	topo_spawn "$hc" "$WORK/hold.out" $hp "$TCPRR" -c "${ZIP[n1]}" -p 7003 -m hold -n "$([ $QUICK = 1 ] && echo 300 || echo 1000)" -t 60
 	hpid=$TOPO_PID
 	BGPIDS+=("$hpid")
 	t=600

@@ -20,7 +20,7 @@ pass bench_quick_runs
 
 # sections every layout has: engine, netcon<->netcon throughput, TCP RR
 # through netcon, memory
-for want in "armor+dearmor 1400 B" "netcon <-> netcon" "TCP RR p50, netcon -> netcon" "netcon daemon idle"; do
+for want in "armor+dearmor 1400 B" "netcon <-> netcon" "TCP RR p50, netcon -> netcon" "netcon daemon idle" "per joined network"; do
 	if grep -q -- "| $want" "$out"; then
 		pass "bench_quick: $want measured"
 	else
