@@ -4,6 +4,7 @@
 # exact apt-get line and fails.
 set -u
 PKGS="build-essential pkg-config clang libclang-rt-dev libsodium-dev liblz4-dev libjson-c-dev libhttp-parser-dev liblwip-dev liblwip0 iproute2 iputils-ping curl python3 procps psmisc nginx-light redis-server redis-tools"
+PKGS="$PKGS jq"	# the daemon/cli/tap integration tests read API JSON with jq
 PKGS="$PKGS ${NC_EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do
