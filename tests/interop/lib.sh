@@ -134,7 +134,9 @@ ix_api() {
 	port=$(cat "$home/zerotier-one.port" 2>/dev/null || echo 9993)
 	tok=$(cat "$home/authtoken.secret")
 	if [ -n "$body" ]; then
-		ip netns exec "$ns" curl -sf -m 5 -X "$m" -H "X-ZT1-Auth: $tok" -d "$body" "http://127.0.0.1:$port$p"
+		# JSON content type: the official server caps form-encoded bodies at 8 KiB
+		ip netns exec "$ns" curl -sf -m 10 -X "$m" -H "X-ZT1-Auth: $tok" -H "Content-Type: application/json" \
+			--data-binary "$body" "http://127.0.0.1:$port$p"
 	else
 		ip netns exec "$ns" curl -sf -m 5 -X "$m" -H "X-ZT1-Auth: $tok" "http://127.0.0.1:$port$p"
 	fi

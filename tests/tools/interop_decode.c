@@ -108,6 +108,25 @@ static void dec_mcast_frame(struct zt_rbuf *r)
 	       adi, et, zt_rbuf_left(r), r->err ? " (truncated)" : "");
 }
 
+/* dec_config_chunk() - one chunk of a network config (§5.11), from nwid on */
+static void dec_config_chunk(struct zt_rbuf *r)
+{
+	uint64_t nwid = zt_rbuf_u64(r);
+	unsigned clen = zt_rbuf_u16(r);
+	zt_rbuf_take(r, clen);
+	if (zt_rbuf_left(r) == 0) {
+		printf(" nwid %016llx legacy unsigned config, %u bytes\n", (unsigned long long)nwid, clen);
+		return;
+	}
+	unsigned flags = zt_rbuf_u8(r);
+	uint64_t upd = zt_rbuf_u64(r);
+	uint32_t total = zt_rbuf_u32(r), off = zt_rbuf_u32(r);
+	unsigned st = zt_rbuf_u8(r), sl = zt_rbuf_u16(r);
+	printf(" nwid %016llx chunk %u bytes at %u of %u, flags 0x%02x update %016llx sig type %u len %u%s\n",
+	       (unsigned long long)nwid, clen, off, total, flags, (unsigned long long)upd, st, sl,
+	       r->err ? " (truncated)" : "");
+}
+
 /* dec_fields() - a few verbs' fields */
 static void dec_fields(unsigned verb, const uint8_t *p, unsigned len)
 {
@@ -121,6 +140,10 @@ static void dec_fields(unsigned verb, const uint8_t *p, unsigned len)
 		printf("      in-re %s %016llx", dec_verb_name(v), (unsigned long long)inre);
 		if (verb == 0x02)
 			printf(" code 0x%02x", zt_rbuf_u8(&r));
+		if (verb == 0x03 && v == 0x0b) {
+			dec_config_chunk(&r);
+			break;
+		}
 		if (verb == 0x03 && v == 0x0d) {	/* OK(GATHER) */
 			uint64_t nwid = zt_rbuf_u64(&r), mac = zt_rbuf_mac(&r);
 			uint32_t adi = zt_rbuf_u32(&r), total = zt_rbuf_u32(&r);
@@ -173,6 +196,10 @@ static void dec_fields(unsigned verb, const uint8_t *p, unsigned len)
 	}
 	case 0x0e:
 		dec_mcast_frame(&r);
+		break;
+	case 0x0c:
+		printf("     ");
+		dec_config_chunk(&r);
 		break;
 	case 0x04:
 		while (zt_rbuf_left(&r) >= 5)
