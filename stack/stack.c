@@ -118,6 +118,7 @@ static err_t stack_netif_init(struct netif *netif)
 
 	netif->name[0] = 'z';
 	netif->name[1] = 't';
+	netif->mtu = (u16_t)st->mtu;	/* netif_add copies it to mtu6 */
 	netif->hwaddr_len = 6;
 	for (int i = 0; i < 6; i++)
 		netif->hwaddr[i] = (u8_t)(st->mac >> (40 - 8 * i));
@@ -217,6 +218,7 @@ int nc_stack_new(const struct nc_stack_config *cfg, struct nc_stack **out)
 		return -ENOMEM;
 	st->nwid = cfg->nwid;
 	st->mac = cfg->mac & 0xffffffffffffULL;
+	st->mtu = cfg->mtu ? (cfg->mtu > 0xffff ? 0xffff : cfg->mtu) : 2800;
 	st->frame_out = cfg->frame_out;
 	st->user = cfg->user;
 	st->out_efd = st->wake_efd = st->epfd = -1;
@@ -257,7 +259,6 @@ int nc_stack_new(const struct nc_stack_config *cfg, struct nc_stack **out)
 		goto fail;
 	}
 	st->netif_added = 1;
-	st->netif.mtu = (u16_t)(cfg->mtu ? cfg->mtu : 2800);
 	st->L.netif_create_ip6_linklocal_address(&st->netif, 1);
 	st->L.netif_ip6_addr_set_state(&st->netif, 0, IP6_ADDR_PREFERRED);
 	st->L.netif_set_link_up(&st->netif);
@@ -371,8 +372,11 @@ int nc_stack_set_addrs(struct nc_stack *st, const struct sockaddr_storage *addrs
 		if (addrs[i].ss_family == AF_INET || addrs[i].ss_family == AF_INET6)
 			st->addrs[st->naddrs++] = addrs[i];
 	}
-	if (mtu)
-		st->netif.mtu = (u16_t)(mtu > 0xffff ? 0xffff : mtu);
+	if (mtu) {
+		st->mtu = mtu > 0xffff ? 0xffff : mtu;
+		st->netif.mtu = (u16_t)st->mtu;
+		st->netif.mtu6 = (u16_t)st->mtu;
+	}
 	for (int i = 0; i < st->naddrs; i++) {
 		const struct sockaddr_storage *ss = &st->addrs[i];
 		if (ss->ss_family == AF_INET && !have4) {

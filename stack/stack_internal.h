@@ -144,6 +144,7 @@ struct nc_stack {
 	struct nc_lwip L;
 	uint64_t nwid;
 	uint64_t mac;
+	unsigned mtu;
 	nc_stack_frame_out_fn frame_out;
 	void *user;
 

@@ -1601,6 +1601,85 @@ static void test_keepalive(struct wire *w)
 	CHECK_END();
 }
 
+
+/* Random ICMPv6 (ND, MLD, echo, errors) with valid checksums, and random
+ * Ethernet payloads of every ethertype lwIP handles: no crash, and the
+ * stack still answers. */
+static void test_noise6(void)
+{
+	const uint64_t peer_mac = 0x02aabbcc0009ULL;
+	struct capture cap;
+	uint8_t f[300], m[240], me[16], peer[16], dst[16], dmac[6];
+
+	CHECK_BEGIN("stack: 20000 random ICMPv6/ARP/IP frames do no harm");
+	memset(&cap, 0, sizeof(cap));
+	pthread_mutex_init(&cap.mu, NULL);
+	struct nc_stack *A = stack_make(MAC_A, "10.147.17.1", "fd00:1:2:3:4:5:6:1", capture_out, &cap);
+	CHECK(A != NULL);
+	if (!A) {
+		CHECK_END();
+		return;
+	}
+	inet_pton(AF_INET6, "fd00:1:2:3:4:5:6:1", me);
+	inet_pton(AF_INET6, "fe80::9", peer);
+	for (int i = 0; i < 20000; i++) {
+		uint32_t r;
+		randombytes_buf(&r, sizeof(r));
+		unsigned len = 8 + r % 200;
+		randombytes_buf(m, len);
+		m[0] = (uint8_t)(128 + (r >> 8) % 16);	/* echo, MLD, RS/RA/NS/NA/redirect */
+		if ((r >> 12) % 8 == 0)
+			m[0] = (uint8_t)((r >> 16) % 5);	/* errors */
+		m[1] = 0;
+		if ((r >> 20) & 1) {
+			memcpy(dst, me, 16);
+			put_mac(dmac, MAC_A);
+		} else {
+			inet_pton(AF_INET6, "ff02::1", dst);
+			memcpy(dmac, (uint8_t[]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);
+		}
+		unsigned fl = ip6_frame(f, dmac, peer_mac, (r >> 21) & 1 ? peer : me, dst, 255, m, len);
+		nc_stack_frame_in(A, f, fl);
+		/* and raw garbage behind the ARP / IPv4 / IPv6 ethertypes */
+		randombytes_buf(f + 12, 2 + len);
+		static const uint16_t et[3] = { 0x0806, 0x0800, 0x86dd };
+		f[12] = (uint8_t)(et[i % 3] >> 8);
+		f[13] = (uint8_t)et[i % 3];
+		nc_stack_frame_in(A, f, 14 + len);
+		if (i % 256 == 0)
+			nc_stack_out_drain(A);
+	}
+	nc_stack_out_drain(A);
+	/* still alive: a neighbor solicitation and an echo request from a
+	 * fresh peer are answered */
+	pthread_mutex_lock(&cap.mu);
+	memset(cap.used, 0, sizeof(cap.used));
+	cap.n = 0;
+	pthread_mutex_unlock(&cap.mu);
+	inet_pton(AF_INET6, "fd00:1:2:3:4:5:6:9", peer);
+	inet_pton(AF_INET6, "ff02::1:ff06:1", dst);
+	memset(m, 0, sizeof(m));
+	m[0] = 135;
+	memcpy(m + 8, me, 16);
+	m[24] = 1; m[25] = 1;
+	put_mac(m + 26, peer_mac);
+	unsigned fl = ip6_frame(f, (uint8_t[]){ 0x33, 0x33, 0xff, 0x06, 0x00, 0x01 }, peer_mac, peer, dst,
+				255, m, 32);
+	nc_stack_frame_in(A, f, fl);
+	CHECK(capture_find(A, &cap, 0x86dd, 54, 136) >= 0);
+	memset(m, 0, sizeof(m));
+	m[0] = 128;
+	m[7] = 77;
+	put_mac(dmac, MAC_A);
+	fl = ip6_frame(f, dmac, peer_mac, peer, me, 64, m, 8);
+	nc_stack_frame_in(A, f, fl);
+	int k = capture_find(A, &cap, 0x86dd, 54, 129);
+	CHECK(k >= 0);
+	nc_stack_free(A);
+	pthread_mutex_destroy(&cap.mu);
+	CHECK_END();
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
@@ -1630,6 +1709,7 @@ int main(int argc, char **argv)
 		RUN(test_nonblocking_connect(&w));
 		RUN(test_ipv6(&w));
 		RUN(test_icmp6());
+		RUN(test_noise6());
 		RUN(test_stall(&w));
 		RUN(test_poll_writer(&w));
 		RUN(test_backlog(&w));
@@ -1646,6 +1726,7 @@ int main(int argc, char **argv)
 	test_separate_instances(&w);
 	test_icmp();
 	test_icmp6();
+	test_noise6();
 	test_bulk(&w, (size_t)100 << 20);
 	test_many(&w);
 	test_halfclose(&w);
