@@ -6,7 +6,10 @@
  * (ACCEPT, DROP, BREAK = no match); when the set did not match the action
  * only resets the set to "matches". Running off the end is DROP (we carry
  * no capabilities). Matches we do not implement take the network's
- * "unsupported match" result (config flag 0x08).
+ * "unsupported match" result (config flag 0x08). As in the official filter
+ * (node/Network.cpp _doZtFilter), a match that does not apply to the frame
+ * (an IPv4 match on ARP, say) is false whatever its NOT bit, and an ICMP
+ * type match without a code is true whatever its NOT bit.
  */
 #include <errno.h>
 #include <string.h>
@@ -78,22 +81,35 @@ void zt_rules_write(struct zt_wbuf *w, const struct zt_rule *r, unsigned n)
 	}
 }
 
-/* frame_ip() - locate IPv4/IPv6 header fields; return IP version or 0 */
-static int frame_ip(const struct zt_rule_frame *f, unsigned *proto, unsigned *l4off, unsigned *tos)
-{
-	const uint8_t *d = f->data;
+/* Match results beyond 0/1: UNSUPPORTED takes the network's flag (then NOT
+ * applies); HARD_NO / HARD_YES are final whatever the NOT bit says (the
+ * official filter's "not applicable to this frame" cases). */
+#define RM_UNSUPPORTED (-1)
+#define RM_HARD_NO (-2)
+#define RM_HARD_YES (-3)
 
-	if (f->ethertype == 0x0800 && f->len >= 20 && (d[0] >> 4) == 4) {
-		*proto = d[9];
-		*l4off = (unsigned)(d[0] & 15) * 4;
-		*tos = d[1];
-		return 4;
-	}
-	if (f->ethertype == 0x86dd && f->len >= 40 && (d[0] >> 4) == 6) {
-		*proto = d[6];	/* extension headers not walked */
-		*l4off = 40;
-		*tos = (unsigned)((d[0] & 15) << 4) | (d[1] >> 4);
-		return 6;
+/* ipv6_payload() - skip extension headers: 1 with the payload offset and
+ * protocol, or 0 if invalid */
+static int ipv6_payload(const uint8_t *d, unsigned len, unsigned *pos, unsigned *proto)
+{
+	if (len < 40)
+		return 0;
+	*pos = 40;
+	*proto = d[6];
+	while (*pos <= len) {
+		switch (*proto) {
+		case 0:
+		case 43:
+		case 60:
+		case 135:
+			if (*pos + 8 > len)
+				return 0;
+			*proto = d[*pos];
+			*pos += (unsigned)d[*pos + 1] * 8 + 8;
+			break;
+		default:
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -111,16 +127,17 @@ static int prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits, unsig
 	return 1;
 }
 
-/* rule_match() - 1/0, or -1 for "not implemented" */
+/* rule_match() - 0/1 or one of the RM_ values */
 static int rule_match(const struct zt_rule *r, const struct zt_rule_frame *f)
 {
 	unsigned type = r->t & 0x3f;
-	const uint8_t *v = r->v;
-	unsigned proto = 0, l4 = 0, tos = 0;
-	int ipv = frame_ip(f, &proto, &l4, &tos);
+	const uint8_t *v = r->v, *d = f->data;
+	unsigned pos = 0, proto = 0;
+	int is4 = f->ethertype == 0x0800 && f->len >= 20;
+	int is6 = f->ethertype == 0x86dd && f->len >= 40;
 
 	if (zt_rule_field_len(type) >= 0 && r->len < (unsigned)zt_rule_field_len(type))
-		return 0;
+		return RM_HARD_NO;	/* truncated field: never matches */
 	switch (type) {
 	case ZT_RULE_MATCH_SOURCE_ZTADDR:
 		return f->zt_src == zt_load_be(v, 5);
@@ -137,35 +154,66 @@ static int rule_match(const struct zt_rule *r, const struct zt_rule_frame *f)
 		return f->mac_dst == zt_load_be(v, 6);
 	case ZT_RULE_MATCH_IPV4_SOURCE:
 	case ZT_RULE_MATCH_IPV4_DEST:
-		if (ipv != 4)
-			return 0;
-		return prefix_match(f->data + (type == ZT_RULE_MATCH_IPV4_SOURCE ? 12 : 16), v, v[4], 32);
+		if (!is4)
+			return RM_HARD_NO;
+		return prefix_match(d + (type == ZT_RULE_MATCH_IPV4_SOURCE ? 12 : 16), v, v[4], 32);
 	case ZT_RULE_MATCH_IPV6_SOURCE:
 	case ZT_RULE_MATCH_IPV6_DEST:
-		if (ipv != 6)
-			return 0;
-		return prefix_match(f->data + (type == ZT_RULE_MATCH_IPV6_SOURCE ? 8 : 24), v, v[16], 128);
-	case ZT_RULE_MATCH_IP_TOS:
-		if (!ipv)
-			return 0;
-		return ((tos & v[0]) >= v[1]) && ((tos & v[0]) <= v[2]);
+		if (!is6)
+			return RM_HARD_NO;
+		return prefix_match(d + (type == ZT_RULE_MATCH_IPV6_SOURCE ? 8 : 24), v, v[16], 128);
+	case ZT_RULE_MATCH_IP_TOS: {
+		unsigned tos;
+		if (is4)
+			tos = d[1] & v[0];
+		else if (is6)
+			tos = ((unsigned)((d[0] << 4) & 0xf0) | ((d[1] >> 4) & 0x0f)) & v[0];
+		else
+			return RM_HARD_NO;
+		return tos >= v[1] && tos <= v[2];
+	}
 	case ZT_RULE_MATCH_IP_PROTOCOL:
-		return ipv && proto == v[0];
+		if (is4)
+			return d[9] == v[0];
+		if (f->ethertype == 0x86dd)
+			return ipv6_payload(d, f->len, &pos, &proto) ? proto == v[0] : RM_HARD_NO;
+		return RM_HARD_NO;
 	case ZT_RULE_MATCH_ETHERTYPE:
 		return f->ethertype == zt_load_be(v, 2);
 	case ZT_RULE_MATCH_ICMP:
-		if (!ipv || !((ipv == 4 && proto == 1) || (ipv == 6 && proto == 58)) || l4 + 2 > f->len)
-			return 0;
-		if (f->data[l4] != v[0])
-			return 0;
-		return (v[2] & 1) ? f->data[l4 + 1] == v[1] : 1;
+		if (is4) {
+			if (d[9] != 1)
+				return RM_HARD_NO;
+			pos = (unsigned)(d[0] & 15) * 4;
+		} else if (f->ethertype == 0x86dd) {
+			if (!ipv6_payload(d, f->len, &pos, &proto) || proto != 0x3a)
+				return RM_HARD_NO;
+		} else {
+			return RM_HARD_NO;
+		}
+		if (f->len < pos + 2 || d[pos] != v[0])
+			return RM_HARD_NO;
+		if (v[2] & 1)
+			return d[pos + 1] == v[1];
+		return RM_HARD_YES;
 	case ZT_RULE_MATCH_IP_SOURCE_PORT_RANGE:
 	case ZT_RULE_MATCH_IP_DEST_PORT_RANGE: {
-		unsigned port, lo = (unsigned)zt_load_be(v, 2), hi = (unsigned)zt_load_be(v + 2, 2);
-		if (!ipv || (proto != 6 && proto != 17 && proto != 132) || l4 + 4 > f->len)
+		int port = -1;
+		unsigned lo = (unsigned)zt_load_be(v, 2), hi = (unsigned)zt_load_be(v + 2, 2);
+		if (is4) {
+			pos = (unsigned)(d[0] & 15) * 4;
+			proto = d[9];
+		} else if (f->ethertype == 0x86dd) {
+			if (!ipv6_payload(d, f->len, &pos, &proto))
+				return RM_HARD_NO;
+		} else {
+			return RM_HARD_NO;
+		}
+		if ((proto == 6 || proto == 17 || proto == 0x84 || proto == 0x88) && f->len > pos + 4)
+			port = (int)zt_load_be(d + pos + (type == ZT_RULE_MATCH_IP_DEST_PORT_RANGE ? 2 : 0), 2);
+		if (port < 0 || (!is4 && port == 0))
 			return 0;
-		port = (unsigned)zt_load_be(f->data + l4 + (type == ZT_RULE_MATCH_IP_DEST_PORT_RANGE ? 2 : 0), 2);
-		return port >= lo && port <= hi;
+		return (unsigned)port >= lo && (unsigned)port <= hi;
 	}
 	case ZT_RULE_MATCH_CHARACTERISTICS: {
 		uint64_t cf = 0;
@@ -175,16 +223,42 @@ static int rule_match(const struct zt_rule *r, const struct zt_rule_frame *f)
 			cf |= 0x4000000000000000ULL;
 		if (f->mac_dst == 0xffffffffffffULL)
 			cf |= 0x2000000000000000ULL;
-		if (ipv && proto == 6 && l4 + 14 <= f->len)
-			cf |= (uint64_t)(((f->data[l4 + 12] & 1) << 8) | f->data[l4 + 13]);
+		/* sender IP/MAC "authenticated" bits need certificates of ownership: never set */
+		if (is4 && d[9] == 6) {
+			pos = (unsigned)(d[0] & 15) * 4;
+			if (f->len >= pos + 14)
+				cf |= (uint64_t)d[pos + 13] | ((uint64_t)(d[pos + 12] & 0x0f) << 8);
+		} else if (f->ethertype == 0x86dd && ipv6_payload(d, f->len, &pos, &proto) && proto == 6 &&
+			   f->len > pos + 14) {
+			cf |= (uint64_t)d[pos + 13] | ((uint64_t)(d[pos + 12] & 0x0f) << 8);
+		}
 		return (cf & zt_load_be(v, 8)) != 0;
 	}
-	case ZT_RULE_MATCH_FRAME_SIZE_RANGE: {
-		unsigned sz = f->len;	/* the Ethernet payload, as the official filter counts it */
-		return sz >= zt_load_be(v, 2) && sz <= zt_load_be(v + 2, 2);
+	case ZT_RULE_MATCH_FRAME_SIZE_RANGE:
+		return f->len >= zt_load_be(v, 2) && f->len <= zt_load_be(v + 2, 2);
+	case 51: {	/* integer range: start u64, end u64, byte index u16, format u8 */
+		uint64_t start = zt_load_be(v, 8), end = zt_load_be(v + 8, 8), x = 0;
+		unsigned idx = (unsigned)zt_load_be(v + 16, 2), fmt = v[18];
+		unsigned bits = (fmt & 63) + 1, bytes = (bits + 7) / 8;
+		if (!(fmt & 0x80)) {
+			unsigned i = idx + (8 - bytes), eof = i + bytes;
+			if (eof <= f->len)
+				while (i < eof)
+					x = (x << 8) | d[i++];
+			x &= UINT64_MAX >> (64 - bits);
+		} else {
+			unsigned i = idx, eof = idx + bytes;
+			if (eof <= f->len)
+				while (i < eof)
+					x = (x >> 8) | ((uint64_t)d[i++] << 56);
+			x >>= 64 - bits;
+		}
+		return x >= start && x <= end;
 	}
 	default:
-		return -1;
+		if (type >= 44 && type <= 50)
+			return RM_HARD_NO;	/* tags: we hold none, so never matches */
+		return RM_UNSUPPORTED;
 	}
 }
 
@@ -203,12 +277,13 @@ int zt_rules_eval(const struct zt_rule *r, unsigned n, int unsupported_result,
 				case ZT_RULE_ACTION_DROP:
 					return 0;
 				case ZT_RULE_ACTION_ACCEPT:
+				case ZT_RULE_ACTION_PRIORITY:	/* official: sets a QoS bucket and accepts */
 				case ZT_RULE_ACTION_REDIRECT:	/* we honour only the accept part */
 					return 1;
 				case ZT_RULE_ACTION_BREAK:
 					return 0;	/* no match in the network rules: no capabilities, so drop */
 				default:
-					continue;	/* TEE, WATCH, PRIORITY, unknown: no-ops */
+					continue;	/* TEE, WATCH (no copies made), unknown: no-ops */
 				}
 			}
 			set = 1;
@@ -217,10 +292,16 @@ int zt_rules_eval(const struct zt_rule *r, unsigned n, int unsupported_result,
 		if (!set && !(r[i].t & ZT_RULE_OR))
 			continue;
 		m = rule_match(&r[i], f);
-		if (m < 0)
-			m = unsupported_result ? 1 : 0;
-		if (r[i].t & ZT_RULE_NOT)
-			m = !m;
+		if (m == RM_HARD_NO) {
+			m = 0;
+		} else if (m == RM_HARD_YES) {
+			m = 1;
+		} else {
+			if (m == RM_UNSUPPORTED)
+				m = unsupported_result ? 1 : 0;
+			if (r[i].t & ZT_RULE_NOT)
+				m = !m;
+		}
 		if (r[i].t & ZT_RULE_OR)
 			set = set | m;
 		else

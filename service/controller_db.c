@@ -430,13 +430,14 @@ int nc_ctl_db_rules_encode(struct json_object *rules, uint8_t *out, unsigned cap
 				  : (t[11] == 'S' ? ZT_RULE_MATCH_IPV4_SOURCE : ZT_RULE_MATCH_IPV4_DEST);
 			if (!s || zt_inaddr_parse(&a, s) < 0 || a.ss_family != (v6 ? AF_INET6 : AF_INET))
 				return -EINVAL;
+			/* as the official controller: the mask is the "/bits" part (0 if absent) */
 			if (v6) {
 				memcpy(f, &((struct sockaddr_in6 *)&a)->sin6_addr, 16);
-				f[16] = (uint8_t)(strchr(s, '/') ? zt_inaddr_port(&a) : 128);
+				f[16] = (uint8_t)(zt_inaddr_port(&a) > 128 ? 128 : zt_inaddr_port(&a));
 				fl = 17;
 			} else {
 				memcpy(f, &((struct sockaddr_in *)&a)->sin_addr, 4);
-				f[4] = (uint8_t)(strchr(s, '/') ? zt_inaddr_port(&a) : 32);
+				f[4] = (uint8_t)(zt_inaddr_port(&a) > 32 ? 32 : zt_inaddr_port(&a));
 				fl = 5;
 			}
 		} else if (!strcmp(t, "MATCH_IP_TOS")) {
@@ -480,6 +481,19 @@ int nc_ctl_db_rules_encode(struct json_object *rules, uint8_t *out, unsigned cap
 			type = ZT_RULE_MATCH_RANDOM;
 			zt_store_be(f, juint_any(r, "probability", 0, &ok), 4);
 			fl = 4;
+		} else if (!strncmp(t, "MATCH_TAG", 9)) {
+			static const char *tags[7] = { "MATCH_TAGS_DIFFERENCE", "MATCH_TAGS_BITWISE_AND",
+				"MATCH_TAGS_BITWISE_OR", "MATCH_TAGS_BITWISE_XOR", "MATCH_TAGS_EQUAL",
+				"MATCH_TAG_SENDER", "MATCH_TAG_RECEIVER" };
+			type = 0;
+			for (unsigned k = 0; k < 7; k++)
+				if (!strcmp(t, tags[k]))
+					type = 44 + k;
+			if (!type)
+				continue;
+			zt_store_be(f, juint_any(r, "id", 0, &ok), 4);
+			zt_store_be(f + 4, juint_any(r, "value", 0, &ok), 4);
+			fl = 8;
 		} else {
 			continue;	/* unknown rule types are skipped, as the official controller does */
 		}

@@ -187,7 +187,7 @@ int main(void)
 		const uint8_t only_arp_or_v4[] = { 37 | 0x80, 2, 0x08, 0x06, 37 | 0x80, 2, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00 };
 		const uint8_t arp_or_v6[] = { 37, 2, 0x08, 0x06, 37 | 0x40, 2, 0x86, 0xdd, 0x01, 0x00 };
 		const uint8_t brk[] = { 37, 2, 0x08, 0x00, 0x05, 0x00, 0x01, 0x00 };
-		const uint8_t unknown[] = { 51, 19, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0x01, 0x00 };
+		const uint8_t unknown[] = { 63, 3, 0, 0, 0, 0x01, 0x00 };
 		int n;
 		CHECK(zt_rules_eval(r, 0, 0, &f) == 0);
 		n = zt_rules_parse(accept, sizeof(accept), r, 8);
@@ -212,7 +212,7 @@ int main(void)
 		CHECK(n == 2);
 		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 0);	/* unknown = false: ACCEPT skipped, drop */
 		CHECK(zt_rules_eval(r, (unsigned)n, 1, &f) == 1);	/* unknown = true (flag 0x08): accept */
-		CHECK(zt_rules_parse(unknown, 5, r, 8) < 0);
+		CHECK(zt_rules_parse(unknown, 4, r, 8) < 0);
 		CHECK(zt_rules_parse(only_arp_or_v4, sizeof(only_arp_or_v4), r, 2) == -E2BIG);
 	}
 	CHECK_END();
@@ -273,6 +273,20 @@ int main(void)
 		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 1);
 		f.inbound = 0;
 		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 0);
+		{
+			/* a match that does not apply is false even with NOT (official "hardNo") */
+			const uint8_t not_v4[] = { 32 | 0x80, 5, 10, 1, 2, 0, 24, 1, 0 };
+			/* integer range: 1 byte (format 7) at window 2 + (8 - 1) = byte 9, the IP protocol, in 6..6 */
+			const uint8_t intr[] = { 51, 19, 0,0,0,0,0,0,0,6, 0,0,0,0,0,0,0,6, 0,2, 7, 1, 0 };
+			struct zt_rule_frame arp = { .ethertype = 0x0806, .data = pkt, .len = 28 };
+			n = zt_rules_parse(not_v4, sizeof(not_v4), r, 8);
+			CHECK(n == 2 && zt_rules_eval(r, (unsigned)n, 0, &arp) == 0);
+			n = zt_rules_parse(intr, sizeof(intr), r, 8);
+			CHECK(n == 2 && zt_rules_eval(r, (unsigned)n, 0, &f) == 1);
+			pkt[9] = 17;
+			CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 0);
+			pkt[9] = 6;
+		}
 		n = zt_rules_parse(small, sizeof(small), r, 8);
 		CHECK(zt_rules_eval(r, (unsigned)n, 0, &f) == 0);	/* 40-byte payload > 39 */
 		f.len = 39;
