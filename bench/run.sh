@@ -48,6 +48,8 @@ for f in zerotier-netcon-service zerotier-one zerotier-cli zerotier-idtool libze
 	[ -e "$ZT_BINDIR/$f" ] || die "$ZT_BINDIR/$f is missing: run 'make all' first"
 done
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # ---- tools -----------------------------------------------------------------
 want=""
 for p in iperf3 wrk nginx-light; do
@@ -445,6 +447,7 @@ fi
 
 # ---- the table ---------------------------------------------------------------
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+CPU="$CPU, load average at start $LOAD0"
 python3 - "$RES" "$WORK/RESULTS.md" "$RUNS" "$SECS" "$TOPO_MODE" "$(nproc)" "$CPU" "$(uname -sr)" "$QUICK" "${ZT_OFFICIAL_BIN:-}" <<'EOF'
 import statistics, sys, datetime
 res, out, runs, secs, mode, nproc, cpu, kern, quick, official = sys.argv[1:11]

@@ -148,6 +148,9 @@ nc_redis_checks() {
 	nc_check_eq "redis-benchmark result lines" "$got" 5; nc_count $?
 }
 
+# the account the ssh tests log in to: root in a container, else ourselves
+NC_SSH_USER=${NC_SSH_USER:-$(id -un)}
+
 # nc_ssh_opts - client options: our key, no host-key prompts, no agent
 nc_ssh_opts() {
 	echo "-i $SSH_KEYDIR/client_ed25519 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=20 -o LogLevel=ERROR"
@@ -165,25 +168,25 @@ nc_ssh_checks() {
 		nc_count 1
 		return 1
 	fi
-	got=$($RUN timeout 60 ssh $opts -p "$port" "root@$ip" "echo hello-$TEST; echo \$((6*7))" 2>&1)
+	got=$($RUN timeout 60 ssh $opts -p "$port" "$NC_SSH_USER@$ip" "echo hello-$TEST; echo \$((6*7))" 2>&1)
 	printf 'ssh command -> %s\n' "$got" >>"$NC_RAW"
 	nc_check_eq "ssh command" "$got" "hello-$TEST
 42"; nc_count $?
 
 	remote=$(cat "$XCHG/remote_file")
-	got=$($RUN timeout 60 ssh $opts -p "$port" "root@$ip" "md5sum $remote" 2>&1 | cut -d' ' -f1)
+	got=$($RUN timeout 60 ssh $opts -p "$port" "$NC_SSH_USER@$ip" "md5sum $remote" 2>&1 | cut -d' ' -f1)
 	nc_check_md5 "remote md5sum" "$got" "$(nc_expected_md5 "$XCHG/file10m.md5")"; nc_count $?
 
-	got=$($RUN timeout 120 scp $opts -P "$port" "root@$ip:$remote" "$tmp/down.bin" 2>&1)
+	got=$($RUN timeout 120 scp $opts -P "$port" "$NC_SSH_USER@$ip:$remote" "$tmp/down.bin" 2>&1)
 	echo "scp down rc=$? $got" >>"$NC_RAW"
 	got=$(nc_md5 "$tmp/down.bin" 2>/dev/null)
 	nc_check_md5 "scp 10 MiB down" "$got" "$(nc_expected_md5 "$XCHG/file10m.md5")"; nc_count $?
 
 	nc_make_file "$tmp/up.bin" 1
 	nc_md5 "$tmp/up.bin" >"$XCHG/up.md5"
-	got=$($RUN timeout 120 scp $opts -P "$port" "$tmp/up.bin" "root@$ip:$remote.up" 2>&1)
+	got=$($RUN timeout 120 scp $opts -P "$port" "$tmp/up.bin" "$NC_SSH_USER@$ip:$remote.up" 2>&1)
 	echo "scp up rc=$? $got" >>"$NC_RAW"
-	got=$($RUN timeout 60 ssh $opts -p "$port" "root@$ip" "md5sum $remote.up; rm -f $remote.up" 2>&1 | cut -d' ' -f1)
+	got=$($RUN timeout 60 ssh $opts -p "$port" "$NC_SSH_USER@$ip" "md5sum $remote.up; rm -f $remote.up" 2>&1 | cut -d' ' -f1)
 	nc_check_md5 "scp 1 MiB up" "$got" "$(nc_expected_md5 "$XCHG/up.md5")"; nc_count $?
 	rm -rf "$tmp"
 }
