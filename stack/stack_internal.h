@@ -85,6 +85,9 @@ struct nc_done {
 #define NC_STACK_MAX_ADDRS 16
 #define NC_STACK_TOMBS 1024
 #define NC_STACK_IOBUF 65536
+/* send buffer of an established connection (lwIP's TCP_SND_BUF is 64 kB,
+ * its queue TCP_SND_QUEUELEN = 180 pbufs; see conn_grow_sndbuf) */
+#define NC_SND_TOTAL (3 * TCP_SND_BUF)
 
 /* struct nc_conn - one socket: our end of its socketpair plus its pcb */
 struct nc_conn {

@@ -829,7 +829,7 @@ static err_t conn_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len)
 		return ERR_OK;
 	/* refill in large pieces, not one read per ACK: wait until a quarter
 	 * of the send buffer is free, unless lwIP is about to run dry */
-	if (c->pcb && tcp_sndbuf(c->pcb) < TCP_SND_BUF / 4 && !c->app_eof)
+	if (c->pcb && tcp_sndbuf(c->pcb) < NC_SND_TOTAL / 4 && !c->app_eof)
 		return ERR_OK;
 	conn_cb_begin(c);
 	conn_pump_tx(c);
@@ -881,6 +881,24 @@ static void conn_set_callbacks(struct nc_conn *c)
 	st->L.tcp_err(c->pcb, conn_err_cb);
 }
 
+/* conn_grow_sndbuf() - a larger send buffer than Debian's build gives.
+ *
+ * TCP_SND_BUF is 64 kB, which caps what is in flight to a peer with a large
+ * window (a kernel stack) at 64 kB per round trip. lwIP keeps snd_buf only
+ * as a credit that tcp_write() spends and ACKs give back (tcp_receive adds
+ * recv_acked, without a cap), so raising it once on an established pcb
+ * simply makes the buffer larger; the queue stays within TCP_SND_QUEUELEN
+ * pbufs, which conn_pump_tx() respects. */
+static void conn_grow_sndbuf(struct nc_conn *c)
+{
+	if (!c->pcb)
+		return;
+	c->pcb->snd_buf += NC_SND_TOTAL - TCP_SND_BUF;
+	/* lwIP starts ssthresh at TCP_SND_BUF: let slow start reach the rest */
+	if (c->pcb->ssthresh < NC_SND_TOTAL)
+		c->pcb->ssthresh = NC_SND_TOTAL;
+}
+
 /* conn_connected_cb() - our SYN was answered */
 static err_t conn_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 {
@@ -891,6 +909,7 @@ static err_t conn_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_OK;
 	st = c->st;
 	c->state = NC_SOCK_CONNECTED;
+	conn_grow_sndbuf(c);
 	c->counted_open = 1;
 	__atomic_add_fetch(&st->conns_open, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&st->conns_total, 1, __ATOMIC_RELAXED);
@@ -1048,6 +1067,7 @@ static err_t conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
 	}
 	conn_set_callbacks(c);
 	nc_opts_apply(st, c);
+	conn_grow_sndbuf(c);
 	c->counted_open = 1;
 	__atomic_add_fetch(&st->conns_open, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&st->conns_total, 1, __ATOMIC_RELAXED);
