@@ -166,17 +166,25 @@ run_test() {
 	for pid in "${RPIDS[@]}"; do kill -9 -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
 	RPIDS=()
 	rm -rf "$xchg"/dl.* "$xchg"/ssh.*
-	# the logs of both sides go into the verdict file, after the raw output
+	for r in netcon monitor; do
+		find "$WORK/$name/$r/app" "$WORK/$name/$r/home" -maxdepth 2 -name '*.log' 2>/dev/null |
+			while read -r f; do tail -n 400 "$f" >"$xchg/$r.$(basename "$(dirname "$f")").$(basename "$f")"; done
+	done
+	# the logs of both sides go into the verdict file, after the raw output;
+	# a failure also gets the tails of the applications' own logs
 	{
 		for r in netcon monitor; do
 			echo "---- $r entry point log ($xchg/$r.log) ----"
 			tail -n 60 "$xchg/$r.log" 2>/dev/null
 		done
+		if [ "$verdict" = FAIL ]; then
+			for f in "$xchg"/netcon.*.log "$xchg"/monitor.*.log; do
+				[ -s "$f" ] || continue
+				echo "---- $(basename "$f") (last 15 distinct lines) ----"
+				tail -n 400 "$f" | awk '!seen[$0]++' | tail -n 15
+			done
+		fi
 	} >>"$RESULTS/$verdict.$name.txt"
-	for r in netcon monitor; do
-		find "$WORK/$name/$r/app" "$WORK/$name/$r/home" -maxdepth 2 -name '*.log' 2>/dev/null |
-			while read -r f; do tail -n 400 "$f" >"$xchg/$r.$(basename "$(dirname "$f")").$(basename "$f")"; done
-	done
 	VERDICT=$verdict
 }
 
