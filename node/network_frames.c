@@ -103,7 +103,7 @@ int zt_net_add_com(struct zt_node *n, int64_t now, uint64_t source, const struct
 }
 
 /* net_apply_revocation() - a revocation signed by the network's controller */
-static int net_apply_revocation(struct zt_node *n, int64_t now, const struct zt_revocation *rv)
+static int net_apply_revocation(struct zt_node *n, int64_t now, const struct zt_revocation *rv, uint64_t from)
 {
 	struct zt_network *net = zt_net_find(n, rv->nwid);
 	const struct zt_identity *cid;
@@ -121,10 +121,24 @@ static int net_apply_revocation(struct zt_node *n, int64_t now, const struct zt_
 	m = zt_net_member(net, rv->target);
 	if (!m)
 		return 0;
-	if (rv->threshold > m->com_revoked_before)
-		m->com_revoked_before = rv->threshold;
+	if (rv->threshold <= m->com_revoked_before)
+		return 1;	/* redundant */
+	m->com_revoked_before = rv->threshold;
 	if (m->has_com && zt_com_timestamp(&m->com) <= m->com_revoked_before)
 		m->has_com = 0;
+	m->gate_cached = 0;
+	if (rv->flags & ZT_REVOCATION_FLAG_FAST_PROPAGATE) {
+		/* pass a new revocation on to the members we talk to (official behaviour) */
+		uint8_t buf[300];
+		int l = zt_credentials_build(buf, sizeof(buf), NULL, rv, 1);
+		for (unsigned i = 0; l > 0 && i < net->n_members; i++) {
+			struct zt_member *o = &net->members[i];
+			if (o->address == rv->target || o->address == from || o->address == (rv->nwid >> 24) ||
+			    !o->last_active || now - o->last_active > ZT_NET_MEMBER_ACTIVE)
+				continue;
+			zt_send_packet(n, now, o->address, ZT_VERB_NETWORK_CREDENTIALS, buf, (unsigned)l, 1, NULL);
+		}
+	}
 	zt_trace(n, "network %016llx: COM of %010llx revoked", (unsigned long long)rv->nwid,
 		 (unsigned long long)rv->target);
 	return 1;
@@ -194,7 +208,7 @@ void zt_net_on_credentials(struct zt_node *n, int64_t now, const struct zt_rx *r
 				break;
 			}
 			zt_rbuf_take(&r, (size_t)l);
-			if (net_apply_revocation(n, now, &rv) == -EAGAIN) {
+			if (net_apply_revocation(n, now, &rv, rx->source) == -EAGAIN) {
 				waiting = 1;
 				waiting_for = rv.nwid >> 24;
 			}
