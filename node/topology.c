@@ -122,6 +122,7 @@ struct zt_path *zt_peer_learn_path(struct zt_peer *p, int64_t now, int64_t sock,
 		}
 		memset(path, 0, sizeof(*path));
 		path->addr = *a;
+		path->last_hello = now;	/* learned from a HELLO/OK exchange just now */
 	}
 	path->local_socket = sock;
 	path->last_recv = now;
