@@ -26,7 +26,8 @@
 # file; "-" for none), NC_COMPAT_TIMEOUT (seconds per test, 180),
 # NC_TOPO=loopback (force the no-root layout), NC_COMPAT_BREAK=md5 (make the
 # expected md5 wrong: every md5 check must FAIL), NC_KEEP=1 (keep work dir),
-# NC_COMPAT_DRY=1 (harness self-check: the same entry points and checks with
+# ZT_OFFICIAL_BIN=/path/to/zerotier-one (the monitor runs that official
+# binary instead of ours: an interoperability run), NC_COMPAT_DRY=1 (harness self-check: the same entry points and checks with
 # no ZeroTier at all, applications on the plain underlay; needs root).
 set -u
 DT=$(cd "$(dirname "$0")" && pwd)
@@ -104,6 +105,12 @@ trap 'exit 130' INT TERM
 topo_setup || die "could not create the topology"
 topo_node ctl && topo_node netcon && topo_node monitor || die "could not create the nodes"
 if [ "$TOPO_MODE" = netns ]; then MONITOR_MODE=tap; else MONITOR_MODE=netcon; fi
+MONITOR_BIN=""
+if [ -n "${ZT_OFFICIAL_BIN:-}" ]; then
+	[ "$MONITOR_MODE" = tap ] || die "ZT_OFFICIAL_BIN needs the netns topology (root)"
+	[ -x "$ZT_OFFICIAL_BIN" ] || die "ZT_OFFICIAL_BIN=$ZT_OFFICIAL_BIN is not executable"
+	MONITOR_BIN=$ZT_OFFICIAL_BIN
+fi
 zt_log "topology: $TOPO_MODE (controller ${TOPO_IP[ctl]}/${TOPO_PORT[ctl]}, netcon ${TOPO_IP[netcon]}/${TOPO_PORT[netcon]}, monitor ${TOPO_IP[monitor]}/${TOPO_PORT[monitor]} as $MONITOR_MODE), network $NWID"
 
 DRY=${NC_COMPAT_DRY:-}
@@ -135,7 +142,7 @@ run_test() {
 			ZT_SEED="$WORK/seed-$r" NWID="$NWID" TEST="$name" RESULTS="$RESULTS" XCHG="$xchg" \
 			DATA="$w/data" APPDIR="$w/app" MONITOR_MODE="$MONITOR_MODE" SSH_KEYDIR="$BUILD/ssh" \
 			NC_WAIT_S="${NC_WAIT_S:-60}" NC_COMPAT_BREAK="${NC_COMPAT_BREAK:-}" NC_NO_PLANET=1 \
-			NC_DRY_ADDR="${DRY:+${TOPO_IP[$r]}}" \
+			NC_DRY_ADDR="${DRY:+${TOPO_IP[$r]}}" MONITOR_BIN="$MONITOR_BIN" \
 			bash "$d/${r}_entrypoint.sh"
 		RPIDS+=("$TOPO_PID")
 	done
@@ -231,7 +238,7 @@ done
 	echo "# Application compatibility results"
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), Debian $(cat /etc/debian_version 2>/dev/null), $(uname -srm),"
-	echo "topology: $TOPO_MODE, monitor: $( [ "$MONITOR_MODE" = tap ] && echo 'our zerotier-one (kernel tap) in its own namespace' || echo 'a second netcon daemon, clients under the preload')."
+	echo "topology: $TOPO_MODE, monitor: $( [ -n "$MONITOR_BIN" ] && echo "the official zerotier-one ($MONITOR_BIN, $("$MONITOR_BIN" -v 2>/dev/null | head -n1)), kernel tap, in its own namespace" || { [ "$MONITOR_MODE" = tap ] && echo 'our zerotier-one (kernel tap) in its own namespace' || echo 'a second netcon daemon, clients under the preload'; })."
 	echo "Produced by \`make compat\` (docker-test/build.sh && docker-test/test.sh${FILTER:+ $FILTER})${NC_COMPAT_BREAK:+, with NC_COMPAT_BREAK=$NC_COMPAT_BREAK}."
 	echo
 	echo "| app | version | test | checks (passed/total) | result |"

@@ -21,6 +21,8 @@
 #   NC_COMPAT_BREAK  "md5": make every expected md5 wrong (negative check)
 #   NC_DRY_ADDR  dry run (harness self-check): no ZeroTier at all, the
 #                application runs on the plain underlay at this address
+#   MONITOR_BIN  the tap daemon of the monitor, e.g. an official
+#                zerotier-one (interop run)         [$ZT_BINDIR/zerotier-one]
 #   NC_WAIT_S    how long to wait for anything      [60]
 
 ZT_HOME=${ZT_HOME:-/var/lib/zerotier-one}
@@ -119,10 +121,12 @@ nc_install_seed() {
 # nc_start_daemon BINARY - start zerotier-netcon-service or zerotier-one with
 # -d on ZT_HOME, join NWID, wait for identity.secret. Return 0 or 1.
 nc_start_daemon() {
-	local bin=$1
+	local bin=$1 path
 	nc_install_seed
-	log "starting $bin -d -p$ZT_PORT $ZT_HOME (network $NWID)"
-	NC_NO_PLANET=1 "$ZT_BINDIR/$bin" -d -p"$ZT_PORT" "$ZT_HOME" || { log "$bin failed to start"; return 1; }
+	path=$ZT_BINDIR/$bin
+	[ "$bin" = zerotier-one ] && [ -n "${MONITOR_BIN:-}" ] && path=$MONITOR_BIN
+	log "starting $path -d -p$ZT_PORT $ZT_HOME (network $NWID)"
+	NC_NO_PLANET=1 "$path" -d -p"$ZT_PORT" "$ZT_HOME" || { log "$bin failed to start"; return 1; }
 	local t=$(( NC_WAIT_S * 10 ))
 	while [ ! -f "$ZT_HOME/identity.secret" ]; do
 		sleep 0.1; t=$((t - 1))
