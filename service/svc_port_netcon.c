@@ -7,6 +7,14 @@
  * eventfd, which the loop watches (SVC_EV_PORT); nc_stack_out_drain() then
  * calls netcon_stack_out() on the loop thread, where calling the engine is
  * allowed.
+ *
+ * The stack's interface MTU is the network's MTU capped at what fits one
+ * unfragmented ZeroTier packet on the underlay (NETCON_LINK_MTU): a full
+ * MSS segment is then one UDP datagram, where lwIP's TCP_MSS of 1460 with
+ * the 2800-byte network MTU made every segment a 1432-byte head plus a
+ * ~120-byte fragment (two sends, two receives and a reassembly per 1460
+ * bytes). Larger IP packets still arrive from peers (lwIP takes any size)
+ * and lwIP fragments its own larger UDP datagrams.
  */
 #include <errno.h>
 #include <limits.h>
@@ -52,6 +60,18 @@ static void lwip_find(const struct svc *s, char *out, size_t cap)
 			return;
 	}
 	snprintf(out, cap, "liblwip.so.0");
+}
+
+/* 1432-byte UDP payload (ZT_PHY_MTU) - 27-byte header - verb - network
+ * id (8) - ethertype (2) */
+#define NETCON_LINK_MTU (1432 - 27 - 1 - 8 - 2)
+
+/* netcon_mtu() - the stack's interface MTU for a network MTU */
+static unsigned netcon_mtu(unsigned net_mtu)
+{
+	if (!net_mtu)
+		net_mtu = ZT_DEFAULT_MTU;
+	return net_mtu < NETCON_LINK_MTU ? net_mtu : NETCON_LINK_MTU;
 }
 
 static uint64_t mac_read(const uint8_t *p)
@@ -107,7 +127,7 @@ static int netcon_up(struct svc *s, struct svc_net *n, const struct zt_network_i
 	cfg.tmp_dir = s->home;
 	cfg.nwid = n->nwid;
 	cfg.mac = info->mac ? info->mac : zt_mac_from_address(zt_node_address(s->node), n->nwid);
-	cfg.mtu = info->mtu ? info->mtu : ZT_DEFAULT_MTU;
+	cfg.mtu = netcon_mtu(info->mtu);
 	cfg.frame_out = netcon_stack_out;
 	cfg.user = n;
 	r = nc_stack_new(&cfg, &n->stack);
@@ -144,7 +164,7 @@ static int netcon_apply(struct svc *s, struct svc_net *n, const struct zt_networ
 	if (!n->stack)
 		return -ENODEV;
 	return nc_stack_set_addrs(n->stack, info->assigned, (int)info->n_assigned,
-				  info->mtu ? info->mtu : ZT_DEFAULT_MTU);
+				  netcon_mtu(info->mtu));
 }
 
 static void netcon_down(struct svc *s, struct svc_net *n)
