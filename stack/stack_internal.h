@@ -28,6 +28,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "lwip/priv/tcp_priv.h"	/* tcp_update_rcv_ann_wnd, see conn_recved */
 #include "lwip/tcpip.h"
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
@@ -46,7 +47,7 @@
 	X(tcp_new_ip_type) X(tcp_arg) X(tcp_recv) X(tcp_sent) X(tcp_err)             \
 	X(tcp_accept) X(tcp_recved) X(tcp_bind) X(tcp_connect)                        \
 	X(tcp_listen_with_backlog_and_err) X(tcp_abort) X(tcp_close) X(tcp_shutdown) \
-	X(tcp_write) X(tcp_output)
+	X(tcp_write) X(tcp_output) X(tcp_update_rcv_ann_wnd)
 
 /* struct nc_lwip - one loaded copy of liblwip.so and its entry points */
 struct nc_lwip {
@@ -88,6 +89,10 @@ struct nc_done {
 /* send buffer of an established connection (lwIP's TCP_SND_BUF is 64 kB,
  * its queue TCP_SND_QUEUELEN = 180 pbufs; see conn_grow_sndbuf) */
 #define NC_SND_TOTAL (3 * TCP_SND_BUF)
+/* receive window when the peer takes window scaling: the most a 16-bit
+ * window field scaled by Debian's TCP_RCV_SCALE can say (lwIP's TCP_WND is
+ * 64 kB; see conn_grow_rcvwnd) */
+#define NC_RCV_TOTAL ((u32_t)0xFFFF << TCP_RCV_SCALE)
 
 /* struct nc_conn - one socket: our end of its socketpair plus its pcb */
 struct nc_conn {
@@ -118,6 +123,8 @@ struct nc_conn {
 	struct pbuf *rxq, *rxq_tail;
 	unsigned rxq_off;
 	uint32_t rxq_bytes;
+	uint32_t unrecved;		/* (L) received from lwIP, window not yet given back */
+	int rx_big;			/* (L) window managed by us beyond TCP_WND */
 	int pending_err;		/* (L) for SO_ERROR, positive errno */
 	nc_stack_connect_done_fn done;	/* (L) while NC_SOCK_CONNECTING */
 	void *done_arg;

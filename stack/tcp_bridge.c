@@ -406,6 +406,53 @@ static void conn_abort_pcb(struct nc_conn *c)
 		c->st->L.tcp_abort(pcb);
 }
 
+/* conn_recved() - the application took @n bytes: give the window back.
+ * With a window beyond lwIP's TCP_WND (conn_grow_rcvwnd) this is what
+ * tcp_recved() does, without its clamp to TCP_WND. */
+static void conn_recved(struct nc_conn *c, uint32_t n)
+{
+	struct nc_stack *st = c->st;
+	struct tcp_pcb *pcb = c->pcb;
+
+	c->unrecved = n > c->unrecved ? 0 : c->unrecved - n;
+	if (!pcb || !n)
+		return;
+	if (!c->rx_big) {
+		while (n) {
+			u16_t k = n > 0xffff ? 0xffff : (u16_t)n;
+			st->L.tcp_recved(pcb, k);
+			n -= k;
+		}
+		return;
+	}
+	pcb->rcv_wnd = pcb->rcv_wnd + n > NC_RCV_TOTAL ? NC_RCV_TOTAL : pcb->rcv_wnd + n;
+	if (st->L.tcp_update_rcv_ann_wnd(pcb) >= TCP_WND_UPDATE_THRESHOLD) {
+		tcp_ack_now(pcb);
+		st->L.tcp_output(pcb);
+	}
+}
+
+/* conn_grow_rcvwnd() - a 128 kB receive window instead of lwIP's 64 kB.
+ *
+ * Debian's build has TCP_WND 0xFFFF but window scaling with TCP_RCV_SCALE
+ * 1, so our SYN already tells the peer that our window field counts in
+ * units of 2 bytes. lwIP checks arriving data against pcb->rcv_wnd and
+ * announces rcv_ann_wnd, both 32-bit; only tcp_recved() (and tcp_close's
+ * "all data read?" test, see conn_disown) clamp to TCP_WND. So once the
+ * peer has agreed to scaling we add the difference to rcv_wnd and give
+ * window back through conn_recved(). */
+static void conn_grow_rcvwnd(struct nc_conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	if (!pcb || c->rx_big || !(pcb->flags & TF_WND_SCALE) || pcb->rcv_scale != TCP_RCV_SCALE)
+		return;
+	c->rx_big = 1;
+	pcb->rcv_wnd += NC_RCV_TOTAL - TCP_WND_MAX(pcb);
+	if (c->st->L.tcp_update_rcv_ann_wnd(pcb))
+		tcp_ack_now(pcb);	/* sent when lwIP finishes this segment */
+}
+
 /* conn_disown() - graceful: hand the pcb to lwIP with tcp_close */
 static void conn_disown(struct nc_conn *c)
 {
@@ -416,14 +463,12 @@ static void conn_disown(struct nc_conn *c)
 		return;
 	/* after a FIN nothing more arrives: open the window for what is still
 	 * queued for the app, else tcp_close would answer with a RST */
-	if (c->remote_fin && c->rxq_bytes && c->state == NC_SOCK_CONNECTED) {
-		uint32_t n = c->rxq_bytes;
-		while (n) {
-			u16_t k = n > 0xffff ? 0xffff : (u16_t)n;
-			st->L.tcp_recved(c->pcb, k);
-			n -= k;
-		}
-	}
+	if (c->remote_fin && c->unrecved && c->state == NC_SOCK_CONNECTED)
+		conn_recved(c, c->unrecved);
+	/* tcp_close resets when rcv_wnd is not TCP_WND (data left unread): say
+	 * exactly that with our larger window */
+	if (c->rx_big && c->state == NC_SOCK_CONNECTED)
+		c->pcb->rcv_wnd = c->unrecved ? TCP_WND_MAX(c->pcb) - 1 : TCP_WND_MAX(c->pcb);
 	pcb = conn_detach(c);
 	if (st->L.tcp_close(pcb) != ERR_OK)
 		st->L.tcp_abort(pcb);
@@ -565,7 +610,6 @@ static void conn_app_noread(struct nc_conn *c)
 /* conn_pump_rx() - network -> app: write queued pbufs to our end */
 static void conn_pump_rx(struct nc_conn *c)
 {
-	struct nc_stack *st = c->st;
 	size_t total = 0;
 
 	while (c->rxq && c->can_write && !c->app_noread) {
@@ -598,13 +642,8 @@ static void conn_pump_rx(struct nc_conn *c)
 		rxq_consume(c, (size_t)w);
 		total += (size_t)w;
 	}
-	if (total && c->pcb) {
-		while (total) {
-			u16_t k = total > 0xffff ? 0xffff : (u16_t)total;
-			st->L.tcp_recved(c->pcb, k);
-			total -= k;
-		}
-	}
+	if (total)
+		conn_recved(c, (uint32_t)total);
 	if (!c->rxq && c->remote_fin && !c->fin_delivered && !c->app_noread) {
 		shutdown(c->fd, SHUT_WR);
 		c->fin_delivered = 1;
@@ -786,10 +825,12 @@ static err_t conn_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t 
 	if (!p) {
 		c->remote_fin = 1;
 	} else if (c->app_noread) {
-		c->st->L.tcp_recved(pcb, p->tot_len);
+		c->unrecved += p->tot_len;
+		conn_recved(c, p->tot_len);
 		c->st->L.pbuf_free(p);
 		return ERR_OK;
 	} else {
+		c->unrecved += p->tot_len;
 		c->rxq_bytes += p->tot_len;
 		if (c->rxq_tail)
 			c->rxq_tail->next = p;
@@ -910,6 +951,7 @@ static err_t conn_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 	st = c->st;
 	c->state = NC_SOCK_CONNECTED;
 	conn_grow_sndbuf(c);
+	conn_grow_rcvwnd(c);
 	c->counted_open = 1;
 	__atomic_add_fetch(&st->conns_open, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&st->conns_total, 1, __ATOMIC_RELAXED);
@@ -1068,6 +1110,7 @@ static err_t conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
 	conn_set_callbacks(c);
 	nc_opts_apply(st, c);
 	conn_grow_sndbuf(c);
+	conn_grow_rcvwnd(c);
 	c->counted_open = 1;
 	__atomic_add_fetch(&st->conns_open, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&st->conns_total, 1, __ATOMIC_RELAXED);
