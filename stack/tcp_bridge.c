@@ -25,6 +25,11 @@
  * App -> network refills happen in tcp_sent once a quarter of the send
  * buffer is free, not on every ACK.
  *
+ * Windows: Debian's lwIP has a 64 kB TCP_WND and TCP_SND_BUF, which caps a
+ * connection at 64 kB per round trip. Established connections get a 192 kB
+ * send buffer (conn_grow_sndbuf) and, when the peer accepted window
+ * scaling, a 128 kB receive window (conn_grow_rcvwnd, conn_recved).
+ *
  * The "held byte", and ECONNRESET: when a stream socket of a Linux AF_UNIX
  * pair is closed while its receive queue is not empty, the kernel sets
  * ECONNRESET on the peer (unix_release_sock): the peer's read returns its
