@@ -126,6 +126,16 @@ off_idtool() { "$OFF" -i "$@"; }
 # off_address HOME - its 10-hex address
 off_address() { cut -c1-10 "$1/identity.public"; }
 
+# off_metric NS HOME NAME_AND_LABELS - one counter from the official node's
+# /metrics (e.g. 'zt_packet_error{direction="tx",error_type="need_membership_certificate"}');
+# prints 0 when absent
+off_metric() {
+	local port
+	port=$(cat "$2/zerotier-one.port" 2>/dev/null || echo 9993)
+	ip netns exec "$1" curl -s -m 5 -H "X-ZT1-Auth: $(cat "$2/metricstoken.secret")" "http://127.0.0.1:$port/metrics" |
+		awk -v k="$3" '$1 == k { v = $2 } END { print v + 0 }'
+}
+
 # ix_api NS HOME METHOD PATH [BODY] - the local JSON API of a daemon (official
 # or ours) whose home holds authtoken.secret and zerotier-one.port
 ix_api() {

@@ -103,6 +103,10 @@ else
 	fail $T "download from our tap to the official node failed or differs"
 fi
 
+T=interop_controller_no_credential_errors
+E=$(off_metric "$NSA" "$HA" 'zt_packet_error{direction="tx",error_type="need_membership_certificate"}')
+if [ "$E" = 0 ]; then pass $T; else fail $T "official node sent $E ERROR NEED_MEMBERSHIP_CERTIFICATE to us"; fi
+
 T=interop_controller_deauthorize
 ix_api "$NSB" "$HB" POST "/controller/network/$NWID/member/$OA" '{"authorized":false}' >/dev/null
 gone() { ! ip netns exec "$NSA" ping -c1 -W1 10.147.18.1 >/dev/null 2>&1 && st ACCESS_DENIED; }

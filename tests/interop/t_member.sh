@@ -91,6 +91,12 @@ else
 	fail $T "download over the network failed or differs"
 fi
 
+T=interop_member_no_credential_errors
+# up to here the official node never had to ask us for our COM (ERROR 0x06):
+# our engine pushed NETWORK_CREDENTIALS before its first frames
+E=$(off_metric "$NSA" "$HA" 'zt_packet_error{direction="tx",error_type="need_membership_certificate"}')
+if [ "$E" = 0 ]; then pass $T; else fail $T "official node sent $E ERROR NEED_MEMBERSHIP_CERTIFICATE to us"; fi
+
 T=interop_member_config_push
 # a change on the official controller reaches us without waiting for a poll:
 # new name, MTU and a second address
