@@ -29,7 +29,8 @@ static void net_free_one(struct zt_network *net)
 {
 	free(net->conf);
 	free(net->dict);
-	free(net->as.buf);
+	for (unsigned i = 0; i < ZT_NET_CONFIG_SLOTS; i++)
+		free(net->as[i].buf);
 	free(net->members);
 	free(net);
 }
@@ -385,7 +386,20 @@ static uint64_t net_on_config_chunk(struct zt_node *n, int64_t now, const struct
 		off = 0;
 	}
 
-	as = &net->as;
+	if (update_id == net->last_update_id) {
+		zt_count_drop(n, ZT_DROP_DUPLICATE);
+		return 0;
+	}
+	/* the slot of this update, else the oldest one */
+	as = &net->as[0];
+	for (unsigned i = 0; i < ZT_NET_CONFIG_SLOTS; i++) {
+		if (net->as[i].buf && net->as[i].update_id == update_id) {
+			as = &net->as[i];
+			break;
+		}
+		if (!net->as[i].buf || net->as[i].t < as->t)
+			as = &net->as[i];
+	}
 	if (as->update_id != update_id || !as->buf) {
 		free(as->buf);
 		memset(as, 0, sizeof(*as));
@@ -402,6 +416,7 @@ static uint64_t net_on_config_chunk(struct zt_node *n, int64_t now, const struct
 			return 0;	/* duplicate */
 	if (as->n_chunks >= ZT_NET_MAX_CHUNKS)
 		return 0;
+	as->t = now;
 	as->chunk_off[as->n_chunks] = off;
 	as->chunk_len[as->n_chunks] = clen;
 	as->n_chunks++;
@@ -413,9 +428,8 @@ static uint64_t net_on_config_chunk(struct zt_node *n, int64_t now, const struct
 		uint64_t gen = net->generation;
 		uint8_t *buf = as->buf;
 		uint32_t tl = as->total;
-		as->buf = NULL;
-		as->n_chunks = 0;
-		as->have = 0;
+		memset(as, 0, sizeof(*as));
+		net->last_update_id = update_id;
 		zt_net_apply_config(n, now, net, buf, tl, 1);
 		free(buf);
 		return net->generation != gen ? update_id : 0;

@@ -25,6 +25,7 @@
 #define ZT_NET_PENDING_MAX 32
 #define ZT_NET_MEMBER_ACTIVE 300000	/* "a peer we talk to" */
 #define ZT_NET_MAX_CHUNKS 64
+#define ZT_NET_CONFIG_SLOTS 3
 #define ZT_NET_MAX_SUBS 64
 #define ZT_NET_LEARNED_MACS 64
 #define ZT_NET_LEARNED_EXPIRE 600000
@@ -56,6 +57,7 @@ struct zt_member {
 /* Config chunk reassembly (§5.11) */
 struct zt_config_asm {
 	uint64_t update_id;
+	int64_t t;			/* last chunk */
 	uint32_t total, have;
 	uint8_t *buf;
 	unsigned n_chunks;
@@ -77,7 +79,8 @@ struct zt_network {
 	int64_t last_request;
 	int64_t last_config;
 	int64_t last_announce;
-	struct zt_config_asm as;
+	struct zt_config_asm as[ZT_NET_CONFIG_SLOTS];	/* updates being reassembled */
+	uint64_t last_update_id;	/* the last one completed (duplicates ignored) */
 	struct zt_member *members;
 	unsigned n_members, cap_members;
 	unsigned n_subs;
