@@ -88,7 +88,7 @@
 
 #include "stack/stack_internal.h"
 
-static const uint8_t bridge_junk[32768];
+static const uint8_t bridge_junk[131072];
 
 static void conn_check(struct nc_conn *c);
 static void conn_destroy(struct nc_conn *c, int reset);
@@ -1270,15 +1270,23 @@ int nc_stack_sock_new(struct nc_stack *st, int family, int *app_fd, uint64_t *id
 	err = bridge_pair(&app, &ours, &ino);
 	if (err)
 		return err;
-	/* make the app end unwritable until a connect completes */
+	/* make the app end unwritable until a connect completes: it polls
+	 * writable while 4 * (bytes charged) <= SO_SNDBUF, so a quarter of it
+	 * plus room for skb overhead does it in one write (checked by poll) */
+	int sb = 0;
+	socklen_t sbl = sizeof(sb);
+	size_t first = sizeof(bridge_junk);
+	if (getsockopt(app, SOL_SOCKET, SO_SNDBUF, &sb, &sbl) == 0 && sb > 0 &&
+	    (size_t)sb / 4 + 8192 < first)
+		first = (size_t)sb / 4 + 8192;
 	for (int i = 0; i < 64; i++) {
-		struct pollfd pf = { .fd = app, .events = POLLOUT };
-		if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLOUT))
-			break;
-		ssize_t w = send(app, bridge_junk, sizeof(bridge_junk), MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t w = send(app, bridge_junk, i ? 16384 : first, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w <= 0)
 			break;
 		junk += (unsigned)w;
+		struct pollfd pf = { .fd = app, .events = POLLOUT };
+		if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLOUT))
+			break;
 	}
 	c = conn_new(st, ours, family, ino);
 	if (!c) {
