@@ -207,7 +207,23 @@ void nc_stack_wake(struct nc_stack *st);
 void nc_bridge_event(struct nc_stack *st, struct nc_conn *c, uint32_t events);
 void nc_bridge_reap(struct nc_stack *st);
 void nc_bridge_abort_all(struct nc_stack *st);
-int nc_bridge_onlink(struct nc_stack *st, const ip_addr_t *ip);
+int nc_bridge_pair(int *app, int *ours, uint64_t *id);
+struct nc_conn *nc_conn_new(struct nc_stack *st, int fd, int family, uint64_t id);
+int nc_conn_register(struct nc_stack *st, struct nc_conn *c);
+void nc_conn_set_callbacks(struct nc_conn *c);
+err_t nc_conn_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err);
+err_t nc_conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err);
+void nc_conn_drain_all(struct nc_conn *c);
+
+/* sock_addr.c */
+int nc_addr_from_sa(struct nc_stack *st, int family, const struct sockaddr *sa, socklen_t len,
+		    ip_addr_t *ip, u16_t *port);
+void nc_addr_to_sa(int family, const ip_addr_t *ip, u16_t port, struct sockaddr_storage *ss,
+		   socklen_t *len);
+int nc_addr_onlink(struct nc_stack *st, const ip_addr_t *ip);
+int nc_addr_is_local(struct nc_stack *st, const ip_addr_t *ip);
+int nc_addr_errno(err_t e);
+void nc_addr_any(const struct nc_conn *c, ip_addr_t *ip);
 
 /* sock_opts.c */
 void nc_opts_apply(struct nc_stack *st, struct nc_conn *c);

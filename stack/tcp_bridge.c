@@ -50,7 +50,7 @@
  *
  * Non-blocking connect: an AF_UNIX stream socket polls writable while the
  * bytes it has sent and the peer has not read use at most a quarter of its
- * SO_SNDBUF. At nc_stack_sock_new() we write junk from the app end until it
+ * SO_SNDBUF. At nc_stack_sock_new() (sock_api.c) we write junk from the app end until it
  * no longer polls writable (about 130 kB of kernel memory sits in our
  * receive queue, counted in c->hold, until connect or listen). When a connect completes (or fails) we read and discard all
  * but one byte of it, which the application sees as POLLOUT. No SO_SNDBUF
@@ -87,8 +87,6 @@
 #include <netinet/in.h>
 
 #include "stack/stack_internal.h"
-
-static const uint8_t bridge_junk[131072];
 
 static void conn_check(struct nc_conn *c);
 static void conn_destroy(struct nc_conn *c, int reset);
@@ -151,163 +149,10 @@ static void conn_unlink(struct nc_stack *st, struct nc_conn *c)
 	}
 }
 
-/* ---- addresses ---- */
-
-/* bridge_sa_to_ip() - parse a sockaddr for a socket of @family.
- * v4-mapped IPv6 addresses become IPv4. Return: 0 or -errno */
-static int bridge_sa_to_ip(struct nc_stack *st, int family, const struct sockaddr *sa,
-			   socklen_t len, ip_addr_t *ip, u16_t *port)
-{
-	memset(ip, 0, sizeof(*ip));
-	if (!sa || len < sizeof(sa_family_t))
-		return -EINVAL;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-		if (family != AF_INET)
-			return -EAFNOSUPPORT;
-		if (len < sizeof(*sin))
-			return -EINVAL;
-		IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V4);
-		ip_2_ip4(ip)->addr = sin->sin_addr.s_addr;
-		*port = ntohs(sin->sin_port);
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		const uint8_t *b = s6->sin6_addr.s6_addr;
-		if (family != AF_INET6)
-			return -EAFNOSUPPORT;
-		if (len < sizeof(*s6))
-			return -EINVAL;
-		*port = ntohs(s6->sin6_port);
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-		if (memcmp(b, mapped, 12) == 0) {
-			IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V4);
-			memcpy(&ip_2_ip4(ip)->addr, b + 12, 4);
-			return 0;
-		}
-		IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V6);
-		memcpy(ip_2_ip6(ip)->addr, b, 16);
-		ip6_addr_clear_zone(ip_2_ip6(ip));
-		ip6_addr_assign_zone(ip_2_ip6(ip), IP6_UNICAST, &st->netif);
-		return 0;
-	}
-	return -EAFNOSUPPORT;
-}
-
-/* bridge_ip_to_sa() - express an lwIP address in the socket's family */
-static void bridge_ip_to_sa(int family, const ip_addr_t *ip, u16_t port,
-			    struct sockaddr_storage *ss, socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		if (ip && IP_IS_V4(ip))
-			sin->sin_addr.s_addr = ip_2_ip4(ip)->addr;
-		*len = sizeof(*sin);
-		return;
-	}
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(port);
-	if (ip && IP_IS_V4_VAL(*ip) && IP_GET_TYPE(ip) == IPADDR_TYPE_V4) {
-		s6->sin6_addr.s6_addr[10] = 0xff;
-		s6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(s6->sin6_addr.s6_addr + 12, &ip_2_ip4(ip)->addr, 4);
-	} else if (ip && IP_IS_V6(ip)) {
-		memcpy(s6->sin6_addr.s6_addr, ip_2_ip6(ip)->addr, 16);
-		if (ip6_addr_islinklocal(ip_2_ip6(ip)))
-			s6->sin6_scope_id = ip6_addr_zone(ip_2_ip6(ip));
-	}
-	*len = sizeof(*s6);
-}
-
-/* bridge_prefix_match() - first @plen bits of a and b equal */
-static int bridge_prefix_match(const uint8_t *a, const uint8_t *b, unsigned plen)
-{
-	unsigned full = plen / 8, rem = plen % 8;
-
-	if (memcmp(a, b, full) != 0)
-		return 0;
-	if (rem == 0)
-		return 1;
-	uint8_t m = (uint8_t)(0xff << (8 - rem));
-	return (a[full] & m) == (b[full] & m);
-}
-
-/**
- * nc_bridge_onlink() - is @ip reachable on this network (lock held)?
- * @st:	stack
- * @ip:	destination
- *
- * Only on-link destinations are reachable (no routes via gateways).
- * Return: 1 or 0
- */
-int nc_bridge_onlink(struct nc_stack *st, const ip_addr_t *ip)
-{
-	if (IP_IS_V6(ip) && ip6_addr_islinklocal(ip_2_ip6(ip)))
-		return 1;
-	for (int i = 0; i < st->naddrs; i++) {
-		const struct sockaddr_storage *ss = &st->addrs[i];
-		if (ss->ss_family == AF_INET && IP_IS_V4(ip)) {
-			const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-			unsigned plen = ntohs(sin->sin_port);
-			if (bridge_prefix_match((const uint8_t *)&sin->sin_addr.s_addr,
-						(const uint8_t *)&ip_2_ip4(ip)->addr, plen > 32 ? 32 : plen))
-				return 1;
-		} else if (ss->ss_family == AF_INET6 && IP_IS_V6(ip)) {
-			const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-			unsigned plen = ntohs(s6->sin6_port);
-			if (bridge_prefix_match(s6->sin6_addr.s6_addr,
-						(const uint8_t *)ip_2_ip6(ip)->addr, plen > 128 ? 128 : plen))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* bridge_is_local() - is @ip one of our addresses (or any)? */
-static int bridge_is_local(struct nc_stack *st, const ip_addr_t *ip)
-{
-	if (ip_addr_isany(ip))
-		return 1;
-	if (IP_IS_V4(ip))
-		return ip4_addr_cmp(ip_2_ip4(ip), netif_ip4_addr(&st->netif));
-	for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
-		if (ip6_addr_isvalid(netif_ip6_addr_state(&st->netif, i)) &&
-		    memcmp(ip_2_ip6(ip)->addr, netif_ip6_addr(&st->netif, i)->addr, 16) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* bridge_err() - lwIP error to -errno */
-static int bridge_err(err_t e)
-{
-	switch (e) {
-	case ERR_OK:	return 0;
-	case ERR_MEM:	return -ENOMEM;
-	case ERR_BUF:	return -ENOBUFS;
-	case ERR_RTE:	return -ENETUNREACH;
-	case ERR_USE:	return -EADDRINUSE;
-	case ERR_ISCONN: return -EISCONN;
-	case ERR_ALREADY: return -EALREADY;
-	case ERR_CONN:	return -ENOTCONN;
-	case ERR_RST:	return -ECONNRESET;
-	case ERR_ABRT:	return -ECONNABORTED;
-	case ERR_TIMEOUT: return -ETIMEDOUT;
-	case ERR_VAL:
-	case ERR_ARG:	return -EINVAL;
-	default:	return -EIO;
-	}
-}
-
 /* ---- connection life ---- */
 
-/* conn_new() - allocate a connection around our end @fd (not yet in the table) */
-static struct nc_conn *conn_new(struct nc_stack *st, int fd, int family, uint64_t id)
+/* nc_conn_new() - allocate a connection around our end @fd (not yet in the table) */
+struct nc_conn *nc_conn_new(struct nc_stack *st, int fd, int family, uint64_t id)
 {
 	struct nc_conn *c = calloc(1, sizeof(*c));
 
@@ -327,8 +172,8 @@ static struct nc_conn *conn_new(struct nc_stack *st, int fd, int family, uint64_
 	return c;
 }
 
-/* conn_register() - table + epoll (lock held). Return: 0 or -errno */
-static int conn_register(struct nc_stack *st, struct nc_conn *c)
+/* nc_conn_register() - table + epoll (lock held). Return: 0 or -errno */
+int nc_conn_register(struct nc_stack *st, struct nc_conn *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 				  .data.ptr = c };
@@ -493,8 +338,8 @@ static void conn_discard(struct nc_conn *c, unsigned n)
 	}
 }
 
-/* conn_drain_all() - drop everything in our receive queue */
-static void conn_drain_all(struct nc_conn *c)
+/* nc_conn_drain_all() - drop everything in our receive queue */
+void nc_conn_drain_all(struct nc_conn *c)
 {
 	for (;;) {
 		ssize_t r = read(c->fd, c->st->iobuf, NC_STACK_IOBUF);
@@ -592,7 +437,7 @@ static void conn_destroy(struct nc_conn *c, int reset)
 	if (c->counted_open)
 		__atomic_sub_fetch(&st->conns_open, 1, __ATOMIC_RELAXED);
 	if (!reset)
-		conn_drain_all(c);
+		nc_conn_drain_all(c);
 	epoll_ctl(st->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
@@ -916,8 +761,8 @@ static void conn_err_cb(void *arg, err_t err)
 	conn_destroy(c, 1);
 }
 
-/* conn_set_callbacks() - route a connected pcb's events to c */
-static void conn_set_callbacks(struct nc_conn *c)
+/* nc_conn_set_callbacks() - route a connected pcb's events to c */
+void nc_conn_set_callbacks(struct nc_conn *c)
 {
 	struct nc_stack *st = c->st;
 
@@ -945,8 +790,8 @@ static void conn_grow_sndbuf(struct nc_conn *c)
 		c->pcb->ssthresh = NC_SND_TOTAL;
 }
 
-/* conn_connected_cb() - our SYN was answered */
-static err_t conn_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
+/* nc_conn_connected_cb() - our SYN was answered */
+err_t nc_conn_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct nc_conn *c = arg;
 	struct nc_stack *st;
@@ -1000,7 +845,7 @@ static void listener_flush(struct nc_conn *lc)
 			rip = &pa->conn->remote_ip;
 			rport = pa->conn->remote_port;
 		}
-		bridge_ip_to_sa(lc->family, rip, rport, &rec.peer, &alen);
+		nc_addr_to_sa(lc->family, rip, rport, &rec.peer, &alen);
 		rec.addrlen = alen;
 		ch = CMSG_FIRSTHDR(&mh);
 		ch->cmsg_level = SOL_SOCKET;
@@ -1045,9 +890,9 @@ static void bridge_app_sndbuf(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v));
 }
 
-/* bridge_pair() - a socketpair for a socket: *app (blocking), *ours
+/* nc_bridge_pair() - a socketpair for a socket: *app (blocking), *ours
  * (non-blocking), both close-on-exec, and the app end's inode */
-static int bridge_pair(int *app, int *ours, uint64_t *id)
+int nc_bridge_pair(int *app, int *ours, uint64_t *id)
 {
 	int sv[2];
 	struct stat sb;
@@ -1067,8 +912,8 @@ static int bridge_pair(int *app, int *ours, uint64_t *id)
 	return 0;
 }
 
-/* conn_accept_cb() - lwIP accepted a connection on a listener */
-static err_t conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
+/* nc_conn_accept_cb() - lwIP accepted a connection on a listener */
+err_t nc_conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
 {
 	struct nc_conn *lc = arg;
 	struct nc_stack *st;
@@ -1082,12 +927,12 @@ static err_t conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
 	st = lc->st;
 	if (lc->acc_n >= (unsigned)(lc->backlog > 0 ? lc->backlog : 1))
 		goto refuse;
-	if (bridge_pair(&app, &ours, &id) < 0)
+	if (nc_bridge_pair(&app, &ours, &id) < 0)
 		goto refuse;
 	/* the first held byte (see the top of the file) */
 	if (send(app, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1)
 		goto refuse_fds;
-	c = conn_new(st, ours, lc->family, id);
+	c = nc_conn_new(st, ours, lc->family, id);
 	pa = malloc(sizeof(*pa));
 	if (!c || !pa) {
 		free(c);
@@ -1107,12 +952,12 @@ static err_t conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
 	c->sndbuf = lc->sndbuf;
 	c->linger = lc->linger;
 	c->can_read = c->can_write = 1;
-	if (conn_register(st, c) < 0) {
+	if (nc_conn_register(st, c) < 0) {
 		free(c);
 		free(pa);
 		goto refuse_fds;
 	}
-	conn_set_callbacks(c);
+	nc_conn_set_callbacks(c);
 	nc_opts_apply(st, c);
 	conn_grow_sndbuf(c);
 	conn_grow_rcvwnd(c);
@@ -1171,7 +1016,7 @@ void nc_bridge_event(struct nc_stack *st, struct nc_conn *c, uint32_t events)
 			return;
 		}
 		if (c->can_read) {
-			conn_drain_all(c);	/* nothing is expected from the app here */
+			nc_conn_drain_all(c);	/* nothing is expected from the app here */
 			c->can_read = 0;
 		}
 		if (c->can_write)
@@ -1247,361 +1092,3 @@ void nc_bridge_abort_all(struct nc_stack *st)
 	}
 }
 
-/* ---- the socket API ---- */
-
-/**
- * nc_stack_sock_new() - a new TCP socket
- * @st:		stack
- * @family:	AF_INET or AF_INET6
- * @app_fd:	the application's end (blocking, close-on-exec)
- * @id:		its inode
- *
- * Return: 0 or -errno
- */
-int nc_stack_sock_new(struct nc_stack *st, int family, int *app_fd, uint64_t *id)
-{
-	struct nc_conn *c;
-	int app, ours, err;
-	uint64_t ino;
-	unsigned junk = 0;
-
-	if (family != AF_INET && family != AF_INET6)
-		return -EAFNOSUPPORT;
-	err = bridge_pair(&app, &ours, &ino);
-	if (err)
-		return err;
-	/* make the app end unwritable until a connect completes: it polls
-	 * writable while 4 * (bytes charged) <= SO_SNDBUF, so a quarter of it
-	 * plus room for skb overhead does it in one write (checked by poll) */
-	int sb = 0;
-	socklen_t sbl = sizeof(sb);
-	size_t first = sizeof(bridge_junk);
-	if (getsockopt(app, SOL_SOCKET, SO_SNDBUF, &sb, &sbl) == 0 && sb > 0 &&
-	    (size_t)sb / 4 + 8192 < first)
-		first = (size_t)sb / 4 + 8192;
-	for (int i = 0; i < 64; i++) {
-		ssize_t w = send(app, bridge_junk, i ? 16384 : first, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w <= 0)
-			break;
-		junk += (unsigned)w;
-		struct pollfd pf = { .fd = app, .events = POLLOUT };
-		if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLOUT))
-			break;
-	}
-	c = conn_new(st, ours, family, ino);
-	if (!c) {
-		close(app);
-		close(ours);
-		return -ENOMEM;
-	}
-	c->hold = junk;
-	nc_stack_lock(st);
-	err = conn_register(st, c);
-	nc_stack_unlock(st);
-	if (err) {
-		free(c);
-		close(app);
-		close(ours);
-		return err;
-	}
-	*app_fd = app;
-	*id = ino;
-	return 0;
-}
-
-/* conn_make_pcb() - create c's pcb for a local or remote address @ip */
-static int conn_make_pcb(struct nc_stack *st, struct nc_conn *c, const ip_addr_t *ip)
-{
-	u8_t type;
-
-	if (c->pcb)
-		return 0;
-	if (c->family == AF_INET)
-		type = IPADDR_TYPE_V4;
-	else if (ip && IP_IS_V4(ip) && IP_GET_TYPE(ip) == IPADDR_TYPE_V4)
-		type = c->v6only ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4;
-	else if (c->v6only || (ip && !ip_addr_isany(ip)))
-		type = IPADDR_TYPE_V6;
-	else
-		type = IPADDR_TYPE_ANY;
-	c->pcb = st->L.tcp_new_ip_type(type);
-	if (!c->pcb)
-		return -ENOMEM;
-	st->L.tcp_arg(c->pcb, c);
-	nc_opts_apply(st, c);
-	return 0;
-}
-
-/* conn_lookup() - the socket @id, locked; NULL (unlocked) if unknown */
-static struct nc_conn *conn_lookup(struct nc_stack *st, uint64_t id)
-{
-	struct nc_conn *c;
-
-	nc_stack_lock(st);
-	c = nc_conn_find(st, id);
-	if (!c)
-		nc_stack_unlock(st);
-	return c;
-}
-
-/* bridge_any() - the wildcard address of a socket family */
-static void bridge_any(const struct nc_conn *c, ip_addr_t *ip)
-{
-	memset(ip, 0, sizeof(*ip));
-	if (c->family == AF_INET)
-		IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V4);
-	else
-		IP_SET_TYPE_VAL(*ip, c->v6only ? IPADDR_TYPE_V6 : IPADDR_TYPE_ANY);
-}
-
-/**
- * nc_stack_sock_bind() - bind to a virtual address and port (0: ephemeral)
- * Return: 0 or -errno (-EADDRNOTAVAIL, -EADDRINUSE, -EINVAL)
- */
-int nc_stack_sock_bind(struct nc_stack *st, uint64_t id, const struct sockaddr *sa, socklen_t len)
-{
-	struct nc_conn *c;
-	ip_addr_t ip;
-	u16_t port = 0;
-	int err;
-
-	c = conn_lookup(st, id);
-	if (!c)
-		return -ENOENT;
-	err = bridge_sa_to_ip(st, c->family, sa, len, &ip, &port);
-	if (err)
-		goto out;
-	if (c->state != NC_SOCK_NEW) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (IP_IS_V4(&ip) && c->family == AF_INET6 && c->v6only) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (ip_addr_isany(&ip) && c->family == AF_INET6 && IP_IS_V6(&ip))
-		bridge_any(c, &ip);
-	if (!bridge_is_local(st, &ip)) {
-		err = -EADDRNOTAVAIL;
-		goto out;
-	}
-	err = conn_make_pcb(st, c, &ip);
-	if (err)
-		goto out;
-	err = bridge_err(st->L.tcp_bind(c->pcb, &ip, port));
-	if (!err)
-		c->state = NC_SOCK_BOUND;
-out:
-	nc_stack_unlock(st);
-	return err;
-}
-
-/**
- * nc_stack_sock_listen() - start accepting (binds to any:ephemeral if unbound)
- * Return: 0 or -errno
- */
-int nc_stack_sock_listen(struct nc_stack *st, uint64_t id, int backlog)
-{
-	struct nc_conn *c;
-	struct tcp_pcb *lpcb;
-	err_t le = ERR_OK;
-	int err = 0;
-
-	c = conn_lookup(st, id);
-	if (!c)
-		return -ENOENT;
-	if (backlog <= 0)
-		backlog = 1;
-	if (c->state == NC_SOCK_LISTENING) {
-		c->backlog = backlog;
-		goto out;
-	}
-	if (c->state != NC_SOCK_NEW && c->state != NC_SOCK_BOUND) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (c->state == NC_SOCK_NEW) {
-		ip_addr_t any;
-		bridge_any(c, &any);
-		err = conn_make_pcb(st, c, &any);
-		if (!err)
-			err = bridge_err(st->L.tcp_bind(c->pcb, &any, 0));
-		if (err)
-			goto out;
-		c->state = NC_SOCK_BOUND;
-	}
-	lpcb = st->L.tcp_listen_with_backlog_and_err(c->pcb, (u8_t)(backlog > 255 ? 255 : backlog), &le);
-	if (!lpcb) {
-		err = le == ERR_USE ? -EADDRINUSE : bridge_err(le);
-		if (!err)
-			err = -ENOMEM;
-		goto out;
-	}
-	c->pcb = lpcb;
-	c->backlog = backlog;
-	c->state = NC_SOCK_LISTENING;
-	st->L.tcp_arg(lpcb, c);
-	st->L.tcp_accept(lpcb, conn_accept_cb);
-	conn_drain_all(c);
-	/* keep only a few records in the socket itself, so that the backlog
-	 * (our queue of connections the application has not taken) means
-	 * about what it means for a kernel socket */
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &(int){ 1 }, sizeof(int));
-	c->can_write = 1;
-	__atomic_add_fetch(&st->listeners, 1, __ATOMIC_RELAXED);
-out:
-	nc_stack_unlock(st);
-	return err;
-}
-
-/**
- * nc_stack_sock_connect() - start connecting; done() reports the result
- * Return: 0 if started, or -errno (-ENETUNREACH, -EISCONN, -EALREADY, ...)
- */
-int nc_stack_sock_connect(struct nc_stack *st, uint64_t id, const struct sockaddr *sa,
-			  socklen_t len, nc_stack_connect_done_fn done, void *arg)
-{
-	struct nc_conn *c;
-	ip_addr_t ip;
-	u16_t port = 0;
-	int err;
-
-	c = conn_lookup(st, id);
-	if (!c)
-		return -ENOENT;
-	err = bridge_sa_to_ip(st, c->family, sa, len, &ip, &port);
-	if (err)
-		goto out;
-	if (c->state == NC_SOCK_CONNECTING) {
-		err = -EALREADY;
-		goto out;
-	}
-	if (c->state == NC_SOCK_CONNECTED) {
-		err = -EISCONN;
-		goto out;
-	}
-	if (c->state == NC_SOCK_LISTENING || c->state == NC_SOCK_CLOSED) {
-		err = c->state == NC_SOCK_CLOSED && c->pending_err ? -c->pending_err : -EINVAL;
-		goto out;
-	}
-	if (port == 0 || ip_addr_isany(&ip)) {
-		err = port == 0 ? -ECONNREFUSED : -ENETUNREACH;
-		goto out;
-	}
-	if ((IP_IS_V4(&ip) && c->family == AF_INET6 && c->v6only) || !nc_bridge_onlink(st, &ip)) {
-		err = -ENETUNREACH;
-		goto out;
-	}
-	if (c->pcb && IP_GET_TYPE(&c->pcb->local_ip) != IPADDR_TYPE_ANY &&
-	    IP_IS_V4(&c->pcb->local_ip) != IP_IS_V4(&ip)) {
-		err = -ENETUNREACH;	/* bound to the other family */
-		goto out;
-	}
-	err = conn_make_pcb(st, c, &ip);
-	if (err)
-		goto out;
-	conn_set_callbacks(c);
-	c->done = done;
-	c->done_arg = arg;
-	c->has_remote = 1;
-	c->state = NC_SOCK_CONNECTING;
-	err = bridge_err(st->L.tcp_connect(c->pcb, &ip, port, conn_connected_cb));
-	if (err) {
-		c->done = NULL;
-		c->state = c->pcb->local_port ? NC_SOCK_BOUND : NC_SOCK_NEW;
-		c->has_remote = 0;
-	}
-out:
-	nc_stack_unlock(st);
-	return err;
-}
-
-/* nc_stack_sock_error() - pending error for SO_ERROR as a positive errno
- * (0 when none); clears it. -ENOENT for an unknown socket. */
-int nc_stack_sock_error(struct nc_stack *st, uint64_t id)
-{
-	struct nc_conn *c;
-	int e = -ENOENT;
-
-	nc_stack_lock(st);
-	c = nc_conn_find(st, id);
-	if (c) {
-		e = c->pending_err;
-		c->pending_err = 0;
-	} else {
-		for (unsigned i = 0; i < NC_STACK_TOMBS; i++) {
-			if (st->tombs[i].id == id && id) {
-				e = st->tombs[i].err;
-				st->tombs[i].err = 0;
-				break;
-			}
-		}
-	}
-	nc_stack_unlock(st);
-	return e;
-}
-
-/* nc_stack_sock_state() - NC_SOCK_* or -ENOENT */
-int nc_stack_sock_state(struct nc_stack *st, uint64_t id)
-{
-	struct nc_conn *c;
-	int s = -ENOENT;
-
-	nc_stack_lock(st);
-	c = nc_conn_find(st, id);
-	if (c) {
-		s = c->state;
-	} else {
-		for (unsigned i = 0; i < NC_STACK_TOMBS; i++)
-			if (st->tombs[i].id == id && id)
-				s = NC_SOCK_CLOSED;
-	}
-	nc_stack_unlock(st);
-	return s;
-}
-
-/**
- * nc_stack_sock_name() - local (@peer 0) or remote address, in the socket's family
- * Return: 0, -ENOTCONN (no peer), -ENOENT
- */
-int nc_stack_sock_name(struct nc_stack *st, uint64_t id, int peer, struct sockaddr_storage *sa,
-		       socklen_t *len)
-{
-	struct nc_conn *c;
-	ip_addr_t ip;
-	u16_t port;
-	socklen_t l;
-	int family;
-
-	c = conn_lookup(st, id);
-	if (!c)
-		return -ENOENT;
-	family = c->family;
-	if (peer) {
-		if (!c->has_remote || c->state == NC_SOCK_CONNECTING ||
-		    (c->state == NC_SOCK_CLOSED && !c->pcb && c->remote_port == 0)) {
-			nc_stack_unlock(st);
-			return -ENOTCONN;
-		}
-		if (c->pcb) {
-			ip_addr_copy(ip, c->pcb->remote_ip);
-			port = c->pcb->remote_port;
-		} else {
-			ip_addr_copy(ip, c->remote_ip);
-			port = c->remote_port;
-		}
-	} else if (c->pcb) {
-		ip_addr_copy(ip, c->pcb->local_ip);
-		port = c->pcb->local_port;
-	} else if (c->local_port || !ip_addr_isany(&c->local_ip)) {
-		ip_addr_copy(ip, c->local_ip);
-		port = c->local_port;
-	} else {
-		bridge_any(c, &ip);
-		port = 0;
-	}
-	nc_stack_unlock(st);
-	bridge_ip_to_sa(family, &ip, port, sa, &l);
-	*len = l;
-	return 0;
-}
