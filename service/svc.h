@@ -40,6 +40,8 @@
 #define SVC_HTTP_IDLE_MS 30000
 #define SVC_UDP_BATCH 32
 #define SVC_UDP_MAX 16384	/* larger than any ZeroTier datagram */
+#define SVC_UDP_TXB 64		/* datagrams per sendmmsg() batch */
+#define SVC_UDP_TXMAX 1536	/* larger sends bypass the batch */
 #define SVC_FRAME_MAX (10000 + 18)	/* largest ZeroTier MTU + Ethernet/VLAN header */
 #define SVC_DEFAULT_HOME "/var/lib/zerotier-one"
 
@@ -194,6 +196,7 @@ int svc_udp_open(struct svc *s, int port);
 void svc_udp_readable(struct svc *s, int idx);
 int svc_udp_send(struct svc *s, int64_t local_socket, const struct sockaddr_storage *to,
 		 const void *data, unsigned len, unsigned ttl);
+void svc_udp_flush(struct svc *s);
 void svc_udp_close(struct svc *s);
 
 /* ---- networks (svc_net.c, svc_netdir.c) ---- */
@@ -256,6 +259,7 @@ struct svc {
 	int n_udp;
 	struct svc_udp_sock udp[4];
 	uint8_t *udp_rxbuf;		/* SVC_UDP_BATCH x SVC_UDP_MAX receive buffers */
+	struct svc_udp_txq *udp_txq;	/* sends batched until svc_udp_flush() */
 	int n_listen;
 	int listen_fd[4];
 	struct svc_http_conn *http[SVC_MAX_HTTP];

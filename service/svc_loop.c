@@ -153,6 +153,7 @@ static void loop_run(struct svc *s)
 			wait = s->http_next_reap - now;
 		if (wait > 60000)
 			wait = 60000;
+		svc_udp_flush(s);	/* what this round of events queued */
 		n = epoll_wait(s->epfd, evs, 64, (int)wait);
 		if (n < 0) {
 			if (errno == EINTR)
