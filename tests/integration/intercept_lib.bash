@@ -7,7 +7,21 @@
 # LD_PRELOAD=libzerotierintercept.so on that stack.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-ICEPT_SO=$BIN/libzerotierintercept.so
+ICEPT_SO=${NC_ICEPT_SO:-$BIN/libzerotierintercept.so}
+# A sanitizer build (make asan) of the library would need the ASan runtime
+# preloaded into uninstrumented programs, where some deadlock at start (curl
+# in setlocale, with or without our library). Use the regular build's
+# library then (the servers in nc_twostack stay instrumented), or skip.
+if [ -e "$ICEPT_SO" ] && ldd "$ICEPT_SO" 2>/dev/null | grep -q 'lib\(a\|ub\)san'; then
+	if [ -e "$ROOT/build/libzerotierintercept.so" ] &&
+	   ! ldd "$ROOT/build/libzerotierintercept.so" | grep -q 'lib\(a\|ub\)san'; then
+		echo "# $ICEPT_SO is a sanitizer build: preloading build/libzerotierintercept.so instead"
+		ICEPT_SO=$ROOT/build/libzerotierintercept.so
+	else
+		ICEPT_SO_SANITIZED=1
+	fi
+fi
+ICEPT_PRELOAD=$ICEPT_SO
 TWOSTACK=${NC_TWOSTACK:-$BIN/tools/nc_twostack}
 NC_A=$NC_TMP/nc_a
 NC_B=$NC_TMP/nc_b
@@ -19,6 +33,10 @@ IP6_B=fd00::2
 # icept_require - skip the whole test when the pieces are not built
 icept_require() {
 	local f
+	if [ -n "${ICEPT_SO_SANITIZED:-}" ]; then
+		skip "${ICEPT_TEST:-intercept}" "only a sanitizer build of the library (cannot be preloaded into uninstrumented programs); run 'make all' too"
+		exit 0
+	fi
 	for f in "$ICEPT_SO" "$TWOSTACK" "$@"; do
 		if [ ! -e "$f" ]; then
 			skip "${ICEPT_TEST:-intercept}" "$f not built"
@@ -40,8 +58,8 @@ icept_start_twostack() {
 }
 
 # in_a CMD... / in_b CMD... - run CMD under the preload on stack A / B
-in_a() { env LD_PRELOAD="$ICEPT_SO" ZT_NC_NETWORK="$NC_A" "$@"; }
-in_b() { env LD_PRELOAD="$ICEPT_SO" ZT_NC_NETWORK="$NC_B" "$@"; }
+in_a() { env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$NC_A" "$@"; }
+in_b() { env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$NC_B" "$@"; }
 
 # icept_bigfile PATH - 10 MB of random bytes; prints its md5
 icept_bigfile() {
@@ -65,7 +83,7 @@ icept_bg() {
 	local sock=$NC_A log=$2
 	[ "$1" = b ] && sock=$NC_B
 	shift 2
-	env LD_PRELOAD="$ICEPT_SO" ZT_NC_NETWORK="$sock" "$@" >"$log" 2>&1 &
+	env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$sock" "$@" >"$log" 2>&1 &
 	BG_PID=$!
 	nc_track "$BG_PID"
 }
