@@ -53,7 +53,7 @@ for t in "$HERE"/t_*.sh; do
 done
 # the longest first, so the two lanes finish together
 order=()
-for n in t_multicast t_member t_bigconfig t_relay t_rules t_moon t_peercache t_hello t_netcon t_ipv6wire t_controller; do
+for n in t_multicast t_member t_bigconfig t_relay t_netcon t_rules t_moon t_peercache t_hello t_controller t_planet t_ipv6wire; do
 	for t in "${tests[@]}"; do [ "$(basename "$t" .sh)" = "$n" ] && order+=("$t"); done
 done
 for t in "${tests[@]}"; do
