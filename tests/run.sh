@@ -16,7 +16,9 @@ run_one() {   # run_one NAME TIMEOUT CMD...
 	local name=$1 to=$2; shift 2
 	local out=$LOG/$name.log rc
 	echo "== $name"
+	local t0=$SECONDS
 	timeout -k 5 "$to" "$@" >"$out" 2>&1; rc=$?
+	echo "   ($((SECONDS - t0)) s)"
 	grep -E '^(PASS|FAIL|SKIP): ' "$out"
 	local p f s
 	p=$(grep -c '^PASS: ' "$out"); f=$(grep -c '^FAIL: ' "$out"); s=$(grep -c '^SKIP: ' "$out")
