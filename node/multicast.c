@@ -305,11 +305,8 @@ void zt_mc_on_gather(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 		zt_count_drop(n, ZT_DROP_MALFORMED);
 		return;
 	}
-	if (flags & 0x01) {
-		struct zt_com com;
-		if (zt_com_deserialize(&com, rx->payload + r.pos, zt_rbuf_left(&r)) > 0)
-			zt_net_add_com(n, now, rx->source, &com);
-	}
+	if (flags & 0x01)
+		zt_net_read_com(n, now, rx->source, &r, 1);
 	if (!limit || !mc_may_store(n, now, nwid, rx->source)) {
 		zt_count_drop(n, ZT_DROP_NOT_MEMBER);
 		return;
@@ -371,14 +368,8 @@ void zt_mc_on_frame_ok(struct zt_node *n, int64_t now, const struct zt_rx *rx, c
 	flags = zt_rbuf_u8(&r);
 	if (r.err || !zt_net_find(n, nwid))
 		return;
-	if (flags & 0x01) {
-		struct zt_com com;
-		int l = zt_com_deserialize(&com, d + r.pos, zt_rbuf_left(&r));
-		if (l < 0)
-			return;
-		zt_rbuf_take(&r, (size_t)l);
-		zt_net_add_com(n, now, rx->source, &com);
-	}
+	if ((flags & 0x01) && zt_net_read_com(n, now, rx->source, &r, 1) < 0)
+		return;
 	if (flags & 0x02)
 		mc_read_members(n, now, nwid, g, &r);
 }
@@ -402,16 +393,9 @@ void zt_mc_on_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 		return;
 	}
 	net = zt_net_find(n, nwid);
-	if (flags & 0x01) {
-		struct zt_com com;
-		int l = zt_com_deserialize(&com, rx->payload + r.pos, zt_rbuf_left(&r));
-		if (l < 0) {
-			zt_count_drop(n, ZT_DROP_MALFORMED);
-			return;
-		}
-		zt_rbuf_take(&r, (size_t)l);
-		if (net)
-			zt_net_add_com(n, now, rx->source, &com);
+	if ((flags & 0x01) && zt_net_read_com(n, now, rx->source, &r, net != NULL) < 0) {
+		zt_count_drop(n, ZT_DROP_MALFORMED);
+		return;
 	}
 	if (flags & 0x02)
 		gather = zt_rbuf_u32(&r);

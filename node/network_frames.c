@@ -66,6 +66,23 @@ void zt_net_push_credentials(struct zt_node *n, int64_t now, struct zt_network *
 	zt_send_packet(n, now, m->address, ZT_VERB_NETWORK_CREDENTIALS, buf, (unsigned)l, 1, NULL);
 }
 
+/* zt_net_read_com() - an inline COM at r's position (the 0x01 flag of
+ * EXT_FRAME, MULTICAST_FRAME and its OK): step r past it and, if keep, offer
+ * it to zt_net_add_com(). Return 0, or -EINVAL if it does not parse (r is
+ * then left where it was). */
+int zt_net_read_com(struct zt_node *n, int64_t now, uint64_t source, struct zt_rbuf *r, int keep)
+{
+	struct zt_com com;
+	int l = zt_com_deserialize(&com, r->p + r->pos, zt_rbuf_left(r));
+
+	if (l < 0)
+		return -EINVAL;
+	zt_rbuf_take(r, (size_t)l);
+	if (keep)
+		zt_net_add_com(n, now, source, &com);
+	return 0;
+}
+
 /* zt_net_add_com() - a COM from source: keep it if the controller signed it
  * for source. Return 1 accepted, 0 rejected, -EAGAIN controller unknown. */
 int zt_net_add_com(struct zt_node *n, int64_t now, uint64_t source, const struct zt_com *com)
@@ -352,16 +369,9 @@ void zt_net_on_ext_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 		return;
 	}
 	net = zt_net_find(n, nwid);
-	if (flags & 0x01) {
-		struct zt_com com;
-		int l = zt_com_deserialize(&com, rx->payload + r.pos, zt_rbuf_left(&r));
-		if (l < 0) {
-			zt_count_drop(n, ZT_DROP_MALFORMED);
-			return;
-		}
-		zt_rbuf_take(&r, (size_t)l);
-		if (net)
-			zt_net_add_com(n, now, rx->source, &com);
+	if ((flags & 0x01) && zt_net_read_com(n, now, rx->source, &r, net != NULL) < 0) {
+		zt_count_drop(n, ZT_DROP_MALFORMED);
+		return;
 	}
 	to = zt_rbuf_mac(&r);
 	from = zt_rbuf_mac(&r);

@@ -166,6 +166,7 @@ void zt_net_push_credentials(struct zt_node *n, int64_t now, struct zt_network *
 			     struct zt_member *m, int force);
 void zt_net_on_credentials(struct zt_node *n, int64_t now, const struct zt_rx *rx);
 int zt_net_add_com(struct zt_node *n, int64_t now, uint64_t source, const struct zt_com *com);
+int zt_net_read_com(struct zt_node *n, int64_t now, uint64_t source, struct zt_rbuf *r, int keep);
 void zt_net_on_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx);
 void zt_net_on_ext_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx);
 int zt_net_filter(struct zt_node *n, struct zt_network *net, int inbound, uint64_t zt_src,
