@@ -99,24 +99,11 @@ int zt_identity_validate(const struct zt_identity *id)
 /* unhex() - exactly n bytes from 2n hex digits at s; 0 or -1 */
 static int unhex(const char *s, size_t slen, uint8_t *out, size_t n)
 {
-	if (slen != 2 * n)
+	size_t got;
+
+	if (slen != 2 * n || sodium_hex2bin(out, n, s, slen, NULL, &got, NULL) != 0)
 		return -1;
-	for (size_t i = 0; i < 2 * n; i++) {
-		int c = (unsigned char)s[i], v;
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v = c - 'A' + 10;
-		else
-			return -1;
-		if (i & 1)
-			out[i / 2] |= (uint8_t)v;
-		else
-			out[i / 2] = (uint8_t)(v << 4);
-	}
-	return 0;
+	return got == n ? 0 : -1;
 }
 
 /* zt_identity_from_string() - "addr:0:pub[:priv]"; trailing whitespace ok */

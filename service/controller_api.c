@@ -12,6 +12,7 @@
 
 #include "service/controller.h"
 #include "service/controller_db.h"
+#include "service/svc.h"
 #include "node/identity.h"
 #include "node/inaddr.h"
 #include "zt_controller.h"
@@ -69,28 +70,18 @@ static int error(char **resp, int status, const char *msg)
 	return reply(resp, status, o);
 }
 
-/* parse_hex() - exactly digits lowercase/uppercase hex characters */
+/* parse_hex() - the len characters at s are exactly digits hex digits (either
+ * case); 0 or -1. s need not end there (a path segment): svc_hex_u64() parses
+ * a NUL-terminated copy. */
 static int parse_hex(const char *s, size_t len, unsigned digits, uint64_t *v)
 {
-	uint64_t x = 0;
+	char tmp[17];
 
-	if (len != digits)
+	if (len != digits || len >= sizeof(tmp))
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		int d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -1;
-		x = (x << 4) | (uint64_t)d;
-	}
-	*v = x;
-	return 0;
+	memcpy(tmp, s, len);
+	tmp[len] = 0;
+	return svc_hex_u64(tmp, (int)digits, v) < 0 ? -1 : 0;
 }
 
 static int is_bool(struct json_object *v)
