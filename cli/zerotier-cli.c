@@ -154,11 +154,14 @@ static struct cli_resp cli_request(struct cli *c, const char *method, const char
 	if (!sep)
 		cli_die("malformed response from the service");
 	rsp.body = strdup(sep + 4);
+	if (!rsp.body)
+		cli_die("out of memory");
 	rsp.len = len - (size_t)(sep + 4 - buf);
 	free(buf);
 	return rsp;
 }
 
+/* cli_json() - parse (and free) the response body; invalid JSON exits */
 static struct json_object *cli_json(struct cli_resp *r)
 {
 	struct json_object *o = json_tokener_parse(r->body);
@@ -170,6 +173,7 @@ static struct json_object *cli_json(struct cli_resp *r)
 	return o;
 }
 
+/* jstr() - the string member key of o, or dflt */
 static const char *jstr(struct json_object *o, const char *key, const char *dflt)
 {
 	struct json_object *v;
@@ -179,6 +183,7 @@ static const char *jstr(struct json_object *o, const char *key, const char *dflt
 	return json_object_get_string(v);
 }
 
+/* jint() - the integer member key of o, or dflt */
 static int64_t jint(struct json_object *o, const char *key, int64_t dflt)
 {
 	struct json_object *v;
@@ -207,6 +212,7 @@ static void cli_check(struct cli *c, const struct cli_resp *r)
 	exit(1);
 }
 
+/* print_json() - the response body pretty-printed as ZeroTier One's CLI does */
 static void print_json(struct cli_resp *r)
 {
 	struct json_object *o = cli_json(r);
@@ -217,6 +223,7 @@ static void print_json(struct cli_resp *r)
 	json_object_put(o);
 }
 
+/* check_hex() - s is exactly digits hex digits, or exit with a message naming what */
 static void check_hex(const char *what, const char *s, size_t digits)
 {
 	size_t i;
@@ -228,6 +235,22 @@ static void check_hex(const char *what, const char *s, size_t digits)
 		if (!strchr("0123456789abcdefABCDEF", s[i]))
 			cli_die("invalid %s '%s' (must be exactly %zu hex digits)", what, s,
 				digits);
+}
+
+/* cli_simple() - a request whose answer is "200 <what> OK" (or, with -j, the
+ * JSON the service returned); a non-2xx answer exits via cli_check() */
+static int cli_simple(struct cli *c, const char *method, const char *path, const char *body,
+		      const char *what)
+{
+	struct cli_resp r = cli_request(c, method, path, body);
+
+	cli_check(c, &r);
+	if (c->json)
+		print_json(&r);
+	else
+		printf("200 %s OK\n", what);
+	free(r.body);
+	return 0;
 }
 
 /* ---- commands ---- */
@@ -392,39 +415,23 @@ static int cmd_peers(struct cli *c, int argc, char **argv)
 static int cmd_join(struct cli *c, int argc, char **argv)
 {
 	char path[64];
-	struct cli_resp r;
 
 	if (argc < 1)
 		cli_die("usage: join <network id>");
 	check_hex("network id", argv[0], 16);
 	snprintf(path, sizeof(path), "/network/%s", argv[0]);
-	r = cli_request(c, "POST", path, "{}");
-	cli_check(c, &r);
-	if (c->json)
-		print_json(&r);
-	else
-		printf("200 join OK\n");
-	free(r.body);
-	return 0;
+	return cli_simple(c, "POST", path, "{}", "join");
 }
 
 static int cmd_leave(struct cli *c, int argc, char **argv)
 {
 	char path[64];
-	struct cli_resp r;
 
 	if (argc < 1)
 		cli_die("usage: leave <network id>");
 	check_hex("network id", argv[0], 16);
 	snprintf(path, sizeof(path), "/network/%s", argv[0]);
-	r = cli_request(c, "DELETE", path, NULL);
-	cli_check(c, &r);
-	if (c->json)
-		print_json(&r);
-	else
-		printf("200 leave OK\n");
-	free(r.body);
-	return 0;
+	return cli_simple(c, "DELETE", path, NULL, "leave");
 }
 
 static int cmd_listmoons(struct cli *c, int argc, char **argv)
@@ -439,7 +446,6 @@ static int cmd_listmoons(struct cli *c, int argc, char **argv)
 static int cmd_orbit(struct cli *c, int argc, char **argv)
 {
 	char path[64], body[96];
-	struct cli_resp r;
 
 	if (argc < 2)
 		cli_die("usage: orbit <world id> <seed>");
@@ -447,33 +453,18 @@ static int cmd_orbit(struct cli *c, int argc, char **argv)
 	check_hex("seed address", argv[1], 10);
 	snprintf(path, sizeof(path), "/moon/%s", argv[0]);
 	snprintf(body, sizeof(body), "{\"seed\":\"%s\"}", argv[1]);
-	r = cli_request(c, "POST", path, body);
-	cli_check(c, &r);
-	if (c->json)
-		print_json(&r);
-	else
-		printf("200 orbit OK\n");
-	free(r.body);
-	return 0;
+	return cli_simple(c, "POST", path, body, "orbit");
 }
 
 static int cmd_deorbit(struct cli *c, int argc, char **argv)
 {
 	char path[64];
-	struct cli_resp r;
 
 	if (argc < 1)
 		cli_die("usage: deorbit <world id>");
 	check_hex("world id", argv[0], 16);
 	snprintf(path, sizeof(path), "/moon/%s", argv[0]);
-	r = cli_request(c, "DELETE", path, NULL);
-	cli_check(c, &r);
-	if (c->json)
-		print_json(&r);
-	else
-		printf("200 deorbit OK\n");
-	free(r.body);
-	return 0;
+	return cli_simple(c, "DELETE", path, NULL, "deorbit");
 }
 
 static int cmd_set(struct cli *c, int argc, char **argv)
