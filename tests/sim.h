@@ -441,6 +441,24 @@ static inline int sim_make_moon(struct sim *s, int root_idx, uint64_t ts, uint8_
 	return zt_world_serialize(&w, 0, out, cap);
 }
 
+/* sim_load_identities() - up to max secret identities, one a line, from
+ * tests/vectors/identity/identities.secret.txt (blank lines skipped) into
+ * out[]. Return how many were read (0 if the file is missing). */
+static inline int sim_load_identities(char (*out)[300], int max)
+{
+	FILE *f = fopen("tests/vectors/identity/identities.secret.txt", "r");
+	int n = 0;
+
+	while (f && n < max && fgets(out[n], sizeof(out[n]), f)) {
+		out[n][strcspn(out[n], "\r\n")] = 0;
+		if (out[n][0])
+			n++;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* sim_free() - delete engines, drop the queue */
 static inline void sim_free(struct sim *s)
 {
