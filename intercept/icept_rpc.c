@@ -304,17 +304,30 @@ static void icept_atfork_parent(void)
 	pthread_mutex_unlock(&icept_mu);
 }
 
-/* icept_atfork_child() - the child opens its own connection lazily. It
- * stays on the parent's network even if its environment was cleared (nginx
+/* icept_atfork_child() - the child gets a connection of its own. It stays
+ * on the parent's network even if its environment was cleared (nginx
  * workers get a fresh environ); a child of a process that was not on a
- * network reads ZT_NC_NETWORK again. */
+ * network reads ZT_NC_NETWORK again.
+ *
+ * If the parent had a connection the child opens its own at once, not on
+ * first use: servers such as Apache fork children that drop to another uid
+ * (www-data) before they first call getsockname() on an inherited
+ * listener, and the daemon admits only its own uid and root (SO_PEERCRED,
+ * checked when the connection is made). Opened now, while the child still
+ * has the parent's credentials, the connection keeps working after setuid. */
 static void icept_atfork_child(void)
 {
 	int fd = atomic_exchange(&icept_sock, -1);
 
 	pthread_mutex_init(&icept_mu, NULL);
-	if (fd >= 0)
+	if (fd >= 0) {
 		icept_real()->close(fd);
+		int s = icept_rpc_open();
+		if (s >= 0) {
+			icept_sock_pid = getpid();
+			atomic_store(&icept_sock, s);
+		}
+	}
 	if (atomic_load(&icept_on) < 0)
 		atomic_store(&icept_on, 0);
 }
