@@ -460,17 +460,17 @@ static void mc_send_one(struct zt_node *n, int64_t now, struct zt_network *net, 
 			struct zt_mc_group g, uint64_t src_mac, unsigned et, const uint8_t *data,
 			unsigned len, unsigned gather_limit)
 {
-	uint8_t *pkt = malloc(len + 48);
+	uint8_t pkt[ZT_NET_MAX_FRAME + 48];	/* no allocation per frame */
 	struct zt_wbuf w;
 	struct zt_member *m = zt_net_member(net, to);
 
-	if (!pkt)
+	if (len > ZT_NET_MAX_FRAME)
 		return;
 	if (m) {
 		zt_net_push_credentials(n, now, net, m, 0);
 		m->last_active = now;
 	}
-	zt_wbuf_init(&w, pkt, len + 48);
+	zt_wbuf_init(&w, pkt, sizeof(pkt));
 	zt_wbuf_u64(&w, net->nwid);
 	zt_wbuf_u8(&w, (uint8_t)((gather_limit ? 0x02 : 0) | (src_mac != net->mac ? 0x04 : 0)));
 	if (gather_limit)
@@ -484,7 +484,6 @@ static void mc_send_one(struct zt_node *n, int64_t now, struct zt_network *net, 
 	if (!w.err && zt_send_packet(n, now, to, ZT_VERB_MULTICAST_FRAME, pkt, (unsigned)w.len,
 				     !(net->conf->flags & ZT_NETCONF_FLAG_DISABLE_COMPRESSION), NULL) == 0)
 		n->counters.frames_out++;
-	free(pkt);
 }
 
 /* mc_gather() - ask the controller and roots for members of g */

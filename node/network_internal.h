@@ -161,6 +161,8 @@ void zt_net_request_config(struct zt_node *n, int64_t now, struct zt_network *ne
 void zt_net_fill_info(const struct zt_node *n, const struct zt_network *net, struct zt_network_info *info);
 
 /* network_frames.c */
+/* the longest frame zt_node_frame_out() takes (the config's MTU is lower) */
+#define ZT_NET_MAX_FRAME (ZT_DEFAULT_MTU * 4)
 int zt_net_gate(struct zt_node *n, struct zt_network *net, uint64_t address);
 void zt_net_push_credentials(struct zt_node *n, int64_t now, struct zt_network *net,
 			     struct zt_member *m, int force);
