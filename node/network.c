@@ -569,6 +569,24 @@ void zt_net_on_peer_known(struct zt_node *n, int64_t now, uint64_t address)
 	zt_net_replay(n, now, ZT_PEND_IDENTITY, address);
 }
 
+/* zt_net_on_peer_reached() - first authenticated exchange with a peer. A
+ * config request sent to that peer as controller before it answered may
+ * have been lost (no path yet, or it did not know us): ask again now rather
+ * than at the next 5 s retry, so a join completes as soon as the
+ * controller is reachable. */
+void zt_net_on_peer_reached(struct zt_node *n, int64_t now, uint64_t address)
+{
+	struct zt_netmgr *m = n->nets;
+
+	if (!m)
+		return;
+	for (unsigned i = 0; i < m->n; i++) {
+		struct zt_network *net = m->nets[i];
+		if ((net->nwid >> 24) == address && !net->conf)
+			zt_net_request_config(n, now, net);
+	}
+}
+
 /* zt_net_background() - timers. Return: next deadline. */
 int64_t zt_net_background(struct zt_node *n, int64_t now)
 {

@@ -147,6 +147,11 @@ void zt_net_on_error(struct zt_node *n, int64_t now, const struct zt_rx *rx, uin
  * retry anything that waited for it. */
 void zt_net_on_peer_known(struct zt_node *n, int64_t now, uint64_t address);
 
+/* zt_net_on_peer_reached() - first authenticated exchange with a peer (its
+ * path now works): re-send what may have been lost before, e.g. a config
+ * request to that peer as controller. */
+void zt_net_on_peer_reached(struct zt_node *n, int64_t now, uint64_t address);
+
 /* zt_net_background() - network timers. Return: next deadline (absolute ms). */
 int64_t zt_net_background(struct zt_node *n, int64_t now);
 

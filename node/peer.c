@@ -196,6 +196,7 @@ static void peer_reached(struct zt_node *n, struct zt_peer *p)
 		uint64_t a = p->id.address;
 		n->cb.event(n->uptr, ZT_EVENT_PEER_REACHED, &a);
 	}
+	zt_net_on_peer_reached(n, n->now, p->id.address);
 }
 
 /* peer_static_answered() - the peer answered; stop HELLOing its static endpoint */
