@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -76,15 +79,30 @@ static char *idtool_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* idtool_write_file() - 0 or -1 */
-static int idtool_write_file(const char *path, const void *data, size_t len)
+/* idtool_write_file() - write a file with the given mode (created, or
+ * narrowed to it if it existed). Return 0 or -1. */
+static int idtool_write_file_mode(const char *path, const void *data, size_t len, mode_t mode)
 {
-	FILE *f = fopen(path, "wb");
-	if (!f)
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0 || fchmod(fd, mode) < 0) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
+	FILE *f = fdopen(fd, "wb");
+	if (!f) {
+		close(fd);
+		return -1;
+	}
 	int ok = fwrite(data, 1, len, f) == len;
 	ok &= fclose(f) == 0;
 	return ok ? 0 : -1;
+}
+
+/* idtool_write_file() - a public file (0644) */
+static int idtool_write_file(const char *path, const void *data, size_t len)
+{
+	return idtool_write_file_mode(path, data, len, 0644);
 }
 
 /* idtool_get_identity() - a literal "addr:0:..." argument or a file holding one */
@@ -137,7 +155,8 @@ static int cmd_generate(int argc, char **argv)
 		printf("%s", s);
 		return 0;
 	}
-	if (idtool_write_file(argv[2], s, (size_t)l) < 0) {
+	/* the secret is 0600: the daemon refuses a readable identity.secret */
+	if (idtool_write_file_mode(argv[2], s, (size_t)l, 0600) < 0) {
 		fprintf(stderr, "Error writing to %s\n", argv[2]);
 		return 1;
 	}

@@ -51,6 +51,9 @@ out=$("$T" generate id.secret id.public); rc=$?
 [ $rc = 0 ] && [ "$out" = "$(printf 'id.secret written\nid.public written')" ] && "$T" validate id.secret >/dev/null \
 	&& [ "$("$T" getpublic id.secret)" = "$(cat id.public)" ] \
 	&& pass "idtool: generate writes a valid secret/public pair" || fail "idtool: generate" "$out"
+[ "$(stat -c %a id.secret)" = 600 ] && [ "$(stat -c %a id.public)" = 644 ] \
+	&& pass "idtool: generate writes the secret 0600 (the daemon refuses a readable one)" \
+	|| fail "idtool: secret file mode" "$(stat -c '%a %n' id.secret id.public)"
 s=$("$T" generate); "$T" validate "$s" >/dev/null && pass "idtool: generate to stdout" || fail "idtool: generate stdout" "$s"
 
 # genmoon of the official moon.json at its timestamp: byte-identical
