@@ -160,6 +160,7 @@ struct svc_net {
 	/* netcon */
 	struct nc_stack *stack;
 	struct nc_rpcd *rpcd;
+	struct svc_ackq *ackq;		/* a pure TCP ACK held for coalescing */
 	/* tap */
 	int tap_fd;
 	int ifindex;
