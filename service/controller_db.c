@@ -19,6 +19,7 @@
 #include "node/inaddr.h"
 #include "node/rules.h"
 #include "service/controller_db.h"
+#include "service/svc.h"
 
 static int mkdir_p(const char *path)
 {
@@ -78,28 +79,13 @@ static struct json_object *load_json(const char *path)
 	return o;
 }
 
+/* save_json() - write o to path atomically (svc_file_write(): temp file,
+ * fsync, rename), mode 0600. Return 0 or -errno. */
 static int save_json(const char *path, struct json_object *o)
 {
-	char tmp[4300];
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	size_t l = strlen(s);
-	int fd;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, l) != (ssize_t)l) {
-		int e = errno ? -errno : -EIO;
-		close(fd);
-		unlink(tmp);
-		return e;
-	}
-	fsync(fd);
-	close(fd);
-	if (rename(tmp, path) < 0)
-		return -errno;
-	return 0;
+	return svc_file_write(path, s, strlen(s), 0600);
 }
 
 struct json_object *nc_ctl_db_network_json(struct nc_ctl_db *db, uint64_t nwid)

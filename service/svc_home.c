@@ -180,11 +180,12 @@ char *svc_file_read_all(const char *path, size_t max, size_t *len)
  */
 int svc_file_write(const char *path, const void *data, size_t len, int mode)
 {
-	char tmp[1100];
+	char tmp[4200];
 	size_t off = 0;
 	int fd, e;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
