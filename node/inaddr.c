@@ -105,19 +105,30 @@ int zt_inaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_stor
 	return a->ss_family == 0;
 }
 
-/* zt_inaddr_format() - "IP/port"; "" for AF_UNSPEC */
-char *zt_inaddr_format(const struct sockaddr_storage *a, char *buf, size_t cap)
+/* zt_inaddr_format_ip() - the IP without port; "" for other families */
+char *zt_inaddr_format_ip(const struct sockaddr_storage *a, char *buf, size_t cap)
 {
-	char ip[INET6_ADDRSTRLEN];
 	if (!cap)
 		return buf;
 	buf[0] = 0;
 	if (a->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, ip, sizeof(ip));
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, buf, (socklen_t)cap);
 	else if (a->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, ip, sizeof(ip));
-	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, buf, (socklen_t)cap);
+	return buf;
+}
+
+/* zt_inaddr_format() - "IP/port"; "" for AF_UNSPEC */
+char *zt_inaddr_format(const struct sockaddr_storage *a, char *buf, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!cap)
 		return buf;
+	buf[0] = 0;
+	if (a->ss_family != AF_INET && a->ss_family != AF_INET6)
+		return buf;
+	zt_inaddr_format_ip(a, ip, sizeof(ip));
 	snprintf(buf, cap, "%s/%u", ip, zt_inaddr_port(a));
 	return buf;
 }

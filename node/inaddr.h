@@ -17,6 +17,8 @@ int zt_inaddr_read(struct zt_rbuf *r, struct sockaddr_storage *a);
 unsigned zt_inaddr_port(const struct sockaddr_storage *a);
 void zt_inaddr_set_port(struct sockaddr_storage *a, unsigned port);
 int zt_inaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b); /* ip+port */
+/* zt_inaddr_format_ip() - the IP alone, "1.2.3.4" or "fd00::1"; "" unless IPv4/IPv6 */
+char *zt_inaddr_format_ip(const struct sockaddr_storage *a, char *buf, size_t cap);
 /* zt_inaddr_format() - "1.2.3.4/9993" or "fd00::1/9993" */
 char *zt_inaddr_format(const struct sockaddr_storage *a, char *buf, size_t cap);
 /* zt_inaddr_parse() - "IP/port" or "IP" (port 0). Return 0 or -1. */

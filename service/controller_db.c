@@ -667,13 +667,10 @@ static int st_member_get(void *uptr, uint64_t nwid, uint64_t address, struct zt_
 	return r;
 }
 
+/* ip_string() - the IP as the member JSON stores it ("0.0.0.0" if none) */
 static void ip_string(const struct sockaddr_storage *a, char *buf, size_t cap)
 {
-	if (a->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, buf, (socklen_t)cap);
-	else if (a->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, buf, (socklen_t)cap);
-	else
+	if (!zt_inaddr_format_ip(a, buf, cap)[0])
 		snprintf(buf, cap, "0.0.0.0");
 }
 

@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "node/inaddr.h"
 #include "service/svc.h"
 
 /**
@@ -198,13 +199,10 @@ int svc_addr_is_local_scope(const struct sockaddr_storage *a)
  */
 void svc_format_ip(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
+	char ip[INET6_ADDRSTRLEN];
 
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, sizeof(ip));
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, ip, sizeof(ip));
-	snprintf(out, cap, "%s", ip);
+	zt_inaddr_format_ip(ss, ip, sizeof(ip));
+	snprintf(out, cap, "%s", ip[0] ? ip : "?");
 }
 
 /**
@@ -213,15 +211,10 @@ void svc_format_ip(const struct sockaddr_storage *ss, char *out, size_t cap)
  */
 void svc_format_ipport(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
-	char ip[INET6_ADDRSTRLEN];
-	unsigned port = 0;
-
-	svc_format_ip(ss, ip, sizeof(ip));
-	if (ss->ss_family == AF_INET)
-		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	else if (ss->ss_family == AF_INET6)
-		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	snprintf(out, cap, "%s/%u", ip, port);
+	if (ss->ss_family == AF_INET || ss->ss_family == AF_INET6)
+		zt_inaddr_format(ss, out, cap);
+	else
+		snprintf(out, cap, "?/0");
 }
 
 static int conf_settings(struct json_object *set, struct svc_conf *c, char *err, size_t errlen)
