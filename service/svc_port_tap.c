@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "node/buf.h"
 #include "service/svc.h"
 #include "service/svc_netlink.h"
 
@@ -233,16 +234,12 @@ static void tap_frame(struct svc *s, struct svc_net *n, uint64_t src, uint64_t d
 		      unsigned ethertype, const void *data, unsigned len)
 {
 	uint8_t buf[SVC_FRAME_MAX];
-	int i;
 
 	if (n->tap_fd < 0 || len + 14 > sizeof(buf))
 		return;
-	for (i = 0; i < 6; i++) {
-		buf[i] = (uint8_t)(dst >> (40 - 8 * i));
-		buf[6 + i] = (uint8_t)(src >> (40 - 8 * i));
-	}
-	buf[12] = (uint8_t)(ethertype >> 8);
-	buf[13] = (uint8_t)ethertype;
+	zt_store_be(buf, dst, 6);
+	zt_store_be(buf + 6, src, 6);
+	zt_store_be(buf + 12, ethertype, 2);
 	memcpy(buf + 14, data, len);
 	if (write(n->tap_fd, buf, len + 14) < 0)
 		return;	/* full or down: the frame is lost, as on a wire */
@@ -255,21 +252,18 @@ static void tap_readable(struct svc *s, struct svc_net *n)
 
 	while (budget-- > 0 && n->tap_fd >= 0 && s->node) {
 		ssize_t r = read(n->tap_fd, buf, sizeof(buf));
-		uint64_t src = 0, dst = 0;
+		uint64_t src, dst;
 		unsigned et, off = 14, vlan = 0;
 		int64_t nd = 0;
-		int i;
 
 		if (r < 14)
 			return;
-		for (i = 0; i < 6; i++) {
-			dst = (dst << 8) | buf[i];
-			src = (src << 8) | buf[6 + i];
-		}
-		et = ((unsigned)buf[12] << 8) | buf[13];
+		dst = zt_load_be(buf, 6);
+		src = zt_load_be(buf + 6, 6);
+		et = (unsigned)zt_load_be(buf + 12, 2);
 		if (et == 0x8100 && r >= 18) {
-			vlan = (((unsigned)buf[14] << 8) | buf[15]) & 0xfff;
-			et = ((unsigned)buf[16] << 8) | buf[17];
+			vlan = (unsigned)zt_load_be(buf + 14, 2) & 0xfff;
+			et = (unsigned)zt_load_be(buf + 16, 2);
 			off = 18;
 		}
 		zt_node_frame_in(s->node, svc_now(), n->nwid, src, dst, et, vlan, buf + off,
