@@ -19,6 +19,10 @@
 #include <unistd.h>
 
 #include "stack/stack_internal.h"
+#include "lwip/timeouts.h"
+
+/* IGMP and MLD timer period in the copy (lwIP's is 100 ms) */
+#define NC_LWIP_GROUP_TMR_MS 1000
 
 #define NC_LWIP_DEFAULT "/usr/lib/x86_64-linux-gnu/liblwip.so.0"
 
@@ -78,6 +82,67 @@ static void *lwip_open_copy(const char *src, const char *tmp_dir)
 	return dl;
 }
 
+/* lwip_prot_of() - protection bits of the mapping holding addr, from
+ * /proc/self/maps. Return: PROT_* bits or -1 */
+static int lwip_prot_of(uintptr_t addr)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512], perm[5];
+	unsigned long lo, hi;
+	int prot = -1;
+
+	if (!f)
+		return -1;
+	while (prot < 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) != 3 || addr < lo || addr >= hi)
+			continue;
+		prot = (perm[0] == 'r' ? PROT_READ : 0) | (perm[1] == 'w' ? PROT_WRITE : 0) |
+		       (perm[2] == 'x' ? PROT_EXEC : 0);
+	}
+	fclose(f);
+	return prot;
+}
+
+/* lwip_slow_group_timers() - before tcpip_init: make the copy's IGMP and
+ * MLD cyclic timers run every NC_LWIP_GROUP_TMR_MS instead of 100 ms.
+ *
+ * lwIP runs igmp_tmr and mld6_tmr every 100 ms for the life of the stack
+ * (IGMP_TMR_INTERVAL/MLD6_TMR_INTERVAL are fixed #defines, not options), so
+ * an idle stack's tcpip thread woke 10 times a second. The period is read
+ * from the (RELRO, so made writable for the store) lwip_cyclic_timers[]
+ * table each time a timer is re-armed; at 1000 ms the group timers fire
+ * with ARP's, ND's and reassembly's, one wake-up per second. Joins still
+ * report at once; only the repeat reports and query answers, which
+ * ZeroTier does not need (groups travel as MULTICAST_LIKEs), come 10x
+ * later. Entries are patched only if they hold exactly igmp_tmr/mld6_tmr
+ * at 100 ms, so a library built otherwise is left alone. */
+static void lwip_slow_group_timers(void *dl)
+{
+	struct lwip_cyclic_timer *t = dlsym(dl, "lwip_cyclic_timers");
+	const int *n = dlsym(dl, "lwip_num_cyclic_timers");
+	void *igmp = dlsym(dl, "igmp_tmr"), *mld = dlsym(dl, "mld6_tmr");
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (!t || !n || *n <= 0 || *n > 64 || pg <= 0)
+		return;
+	for (int i = 0; i < *n; i++) {
+		uintptr_t a = (uintptr_t)&t[i].interval_ms;
+		void *page = (void *)(a & ~(uintptr_t)(pg - 1)), *h;
+		int prot;
+
+		memcpy(&h, &t[i].handler, sizeof(h));
+		if (!h || (h != igmp && h != mld) || t[i].interval_ms != 100)
+			continue;
+		prot = lwip_prot_of(a);
+		if (prot < 0 || (!(prot & PROT_WRITE) &&
+				 mprotect(page, (size_t)pg, prot | PROT_WRITE) != 0))
+			return;
+		t[i].interval_ms = NC_LWIP_GROUP_TMR_MS;
+		if (!(prot & PROT_WRITE))
+			mprotect(page, (size_t)pg, prot);
+	}
+}
+
 /**
  * nc_lwip_load() - load a private lwIP and fill the function table
  * @l:		table to fill
@@ -106,6 +171,7 @@ int nc_lwip_load(struct nc_lwip *l, const char *path, const char *tmp_dir)
 	}
 	NC_LWIP_FUNCS(NC_LWIP_RESOLVE)
 #undef NC_LWIP_RESOLVE
+	lwip_slow_group_timers(l->dl);
 	return 0;
 }
 
