@@ -742,6 +742,23 @@ void zt_switch_flush(struct zt_node *n, int64_t now)
 		sw->held = 1;
 }
 
+/* held_age() - one packet held for the WHOIS of addr (received from or to be
+ * sent to it): drop it once ZT_T_WHOIS_HOLD has passed (or the clock went
+ * back), else ask again. Return 1 while it is still held, else 0. */
+static int held_age(struct zt_node *n, int64_t now, uint8_t **data, int64_t ts, uint64_t addr)
+{
+	if (!*data)
+		return 0;
+	if (now - ts > ZT_T_WHOIS_HOLD || now < ts) {
+		free(*data);
+		*data = NULL;
+		zt_count_drop(n, ZT_DROP_UNKNOWN_PEER);
+		return 0;
+	}
+	zt_request_whois(n, now, addr);
+	return 1;
+}
+
 /* zt_switch_background() - expire fragments and held packets, retry WHOIS */
 void zt_switch_background(struct zt_node *n, int64_t now)
 {
@@ -755,32 +772,10 @@ void zt_switch_background(struct zt_node *n, int64_t now)
 		}
 	}
 	zt_switch_flush(n, now);
-	for (int i = 0; i < SW_RXQ; i++) {
-		struct sw_rxq *q = &sw->rxq[i];
-		if (!q->data)
-			continue;
-		if (now - q->ts > ZT_T_WHOIS_HOLD || now < q->ts) {
-			free(q->data);
-			q->data = NULL;
-			zt_count_drop(n, ZT_DROP_UNKNOWN_PEER);
-			continue;
-		}
-		pending = 1;
-		zt_request_whois(n, now, q->source);
-	}
-	for (int i = 0; i < SW_TXQ; i++) {
-		struct sw_txq *q = &sw->txq[i];
-		if (!q->data)
-			continue;
-		if (now - q->ts > ZT_T_WHOIS_HOLD || now < q->ts) {
-			free(q->data);
-			q->data = NULL;
-			zt_count_drop(n, ZT_DROP_UNKNOWN_PEER);
-			continue;
-		}
-		pending = 1;
-		zt_request_whois(n, now, q->dest);
-	}
+	for (int i = 0; i < SW_RXQ; i++)
+		pending |= held_age(n, now, &sw->rxq[i].data, sw->rxq[i].ts, sw->rxq[i].source);
+	for (int i = 0; i < SW_TXQ; i++)
+		pending |= held_age(n, now, &sw->txq[i].data, sw->txq[i].ts, sw->txq[i].dest);
 	sw->pending = pending;
 }
 
