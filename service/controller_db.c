@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "node/inaddr.h"
@@ -680,11 +679,8 @@ static int st_member_put(void *uptr, const struct zt_ctl_member *m)
 	struct json_object *o = nc_ctl_db_member_json(db, m->nwid, m->address), *ips;
 	int r;
 
-	if (!o) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		o = nc_ctl_db_member_new(m->nwid, m->address, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-	}
+	if (!o)
+		o = nc_ctl_db_member_new(m->nwid, m->address, svc_now());
 	json_object_object_add(o, "authorized", json_object_new_boolean(m->authorized));
 	json_object_object_add(o, "identity", json_object_new_string(m->identity));
 	ips = json_object_new_array();
