@@ -68,6 +68,13 @@ out=$(cli "$H" leave $NW 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "^zerotier-cli: 404 leave" && pass "cli: leave of a network not joined: 404 line, exit 1" ||
 	fail "cli: leave twice" "rc=$rc $out"
 
+out=$(cli "$H" -j join $NW); rc=$?
+[ $rc = 0 ] && echo "$out" | jq -e --arg n $NW '.nwid == $n' >/dev/null && [ -f "$H/networks.d/$NW.conf" ] &&
+	pass "cli: -j join prints the joined network's JSON" || fail "cli: -j join" "rc=$rc $out"
+out=$(cli "$H" -j leave $NW); rc=$?
+[ $rc = 0 ] && echo "$out" | jq -e '.result == true' >/dev/null && [ ! -f "$H/networks.d/$NW.conf" ] &&
+	pass "cli: -j leave prints the API's {\"result\": true}" || fail "cli: -j leave" "rc=$rc $out"
+
 for bad in 123 8056c2e21c00000 8056c2e21c0000011 8056c2e21c00000g; do
 	out=$(cli "$H" join $bad 2>&1); rc=$?
 	if [ $rc != 1 ] || ! echo "$out" | grep -q "exactly 16 hex digits"; then
