@@ -158,12 +158,16 @@ static int list_hex(const char *dir, unsigned digits, uint64_t *out, int max)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) && n < max) {
-		char *end;
+		char hex[17];
 		uint64_t v;
-		if (strlen(de->d_name) != digits + 5 || strcmp(de->d_name + digits, ".json"))
+
+		/* exactly digits hex digits: strtoull() would also take "-", "+", "0x" */
+		if (digits >= sizeof(hex) || strlen(de->d_name) != digits + 5 ||
+		    strcmp(de->d_name + digits, ".json"))
 			continue;
-		v = strtoull(de->d_name, &end, 16);
-		if (end != de->d_name + digits)
+		memcpy(hex, de->d_name, digits);
+		hex[digits] = 0;
+		if (svc_hex_u64(hex, (int)digits, &v) < 0)
 			continue;
 		out[n++] = v;
 	}
