@@ -66,9 +66,7 @@ done
 	fail "kill -9: fd leak" "$bad_fd rounds; now A $(pid_fds $PA) B $(pid_fds $PB)"
 sleep 1
 ra1=$(pid_rss $PA) rb1=$(pid_rss $PB)
-[ "$ra1" -le $((ra0 + 8192)) ] && [ "$rb1" -le $((rb0 + 8192)) ] &&
-	pass "kill -9: RSS back near baseline (A $ra0 -> $ra1 kB, B $rb0 -> $rb1 kB)" ||
-	fail "kill -9: RSS growth" "A $ra0 -> $ra1 kB, B $rb0 -> $rb1 kB"
+rss_check "kill -9: RSS back near baseline" "$ra0" "$ra1" "$rb0" "$rb1" 8192
 kill -0 $PA && kill -0 $PB && pass "kill -9: both daemons alive" || fail "kill -9: daemon died" ""
 xfer_start 6999 $((4 * 1024 * 1024)) && wait $SP && wait $RP
 s=$(awk '/^sent/ {print $3}' "$NC_TMP/src.6999"); r=$(awk '/^done/ {print $3}' "$NC_TMP/sink.6999")

@@ -45,9 +45,7 @@ ra1=$(pid_rss $PA) rb1=$(pid_rss $PB)
 echo "rss kB: A $ra0 -> $ra1, B $rb0 -> $rb1"
 # lwIP pools are static; the bridge's per-connection buffers are freed:
 # allow the allocator some slack, not a per-connection residue
-[ "$ra1" -le $((ra0 + 16384)) ] && [ "$rb1" -le $((rb0 + 16384)) ] &&
-	pass "load: RSS bounded after the load (A $ra0 -> $ra1 kB, B $rb0 -> $rb1 kB)" ||
-	fail "load: RSS growth" "A $ra0 -> $ra1 kB, B $rb0 -> $rb1 kB"
+rss_check "load: RSS bounded after the load" "$ra0" "$ra1" "$rb0" "$rb1" 16384
 m=$(metric "$HA" '^zt_stack_connections_total')
 [ "$m" -ge "$CONNS" ] && pass "load: /metrics counts the connections ($m)" || fail "load: metrics" "zt_stack_connections_total $m"
 exit 0
