@@ -30,12 +30,12 @@ rows=$NC_TMP/rows; : >"$rows"
 	while [ $(($(date +%s) - start)) -lt "$SECS" ]; do
 		w=$((w + 1))
 		p=$((8000 + w % 1000))
-		env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HA]}" timeout 90 "$X" sink $p >"$NC_TMP/sink.out" 2>&1 &
+		env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HA]}" timeout 90 "$X" sink $p >"$NC_TMP/sink.out" 2>&1 &
 		sp=$!
 		sleep 0.3
-		env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" timeout 60 "$X" source "${NC_IP[$HA]}" $p $((8 * 1024 * 1024)) >"$NC_TMP/src.out" 2>&1 &
+		env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" timeout 60 "$X" source "${NC_IP[$HA]}" $p $((8 * 1024 * 1024)) >"$NC_TMP/src.out" 2>&1 &
 		xp=$!
-		if env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" "$L" client "${NC_IP[$HA]}" 7000 100 2000 60 >>"$NC_TMP/waves" 2>>"$NC_TMP/waves.err"; then
+		if env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" "$L" client "${NC_IP[$HA]}" 7000 100 2000 60 >>"$NC_TMP/waves" 2>>"$NC_TMP/waves.err"; then
 			echo ok >>"$NC_TMP/wave-status"
 		else
 			echo bad >>"$NC_TMP/wave-status"

@@ -55,7 +55,7 @@ try:
 except OSError as e:
     print("error:%s" % (e.strerror or type(e).__name__))
 PY
-r=$("${AS_NOBODY[@]}" env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="$S" timeout 20 /usr/bin/python3 - "${NC_IP[$HA]}" <"$NC_TMP/tcp.py" 2>&1 | tail -n1)
+r=$("${AS_NOBODY[@]}" env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="$S" timeout 20 /usr/bin/python3 - "${NC_IP[$HA]}" <"$NC_TMP/tcp.py" 2>&1 | tail -n1)
 case "$r" in error:*) pass "rpc: an intercepted program run as nobody gets an error ($r), no socket" ;;
 	*) fail "rpc: intercepted nobody" "$r" ;; esac
 kill -0 "$(home_pid "$HA")" && pass "rpc: daemon alive after refused clients" || fail "rpc: daemon died" ""

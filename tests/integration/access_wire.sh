@@ -25,7 +25,7 @@ drop() { metric "$HA" "^zt_packets_dropped_total\\{reason=\"$1\"\\}"; }
 xfer() {	# xfer PORT - 1 MB B -> A; prints "ok" when sha256 matches
 	net_bg "$HA" "$NC_TMP/sink.$1" "$X" sink "$1"; local r=$BG_PID
 	wait_for grep -q listening "$NC_TMP/sink.$1"
-	timeout 20 env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" "$X" source "${NC_IP[$HA]}" "$1" 1048576 >"$NC_TMP/src.$1" 2>&1
+	timeout 20 env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" "$X" source "${NC_IP[$HA]}" "$1" 1048576 >"$NC_TMP/src.$1" 2>&1
 	WAIT_S=5 wait_for bash -c "! kill -0 $r 2>/dev/null"; kill -9 $r 2>/dev/null
 	local s=$(awk '/^sent/ {print $3}' "$NC_TMP/src.$1") d=$(awk '/^done/ {print $3}' "$NC_TMP/sink.$1")
 	[ -n "$s" ] && [ "$s" = "$d" ] && echo ok || echo "no: $(cat "$NC_TMP/src.$1")"
@@ -80,7 +80,7 @@ c=$(api_code "$HA" POST "/controller/network/$NW/member/$B" '{"authorized":false
 [ "$c" = 200 ] || fail "wire: deauthorize B" "code $c"
 ok=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	r=$(timeout 8 env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" "$X" source "${NC_IP[$HA]}" 6003 100000 2>&1 | tail -n1)
+	r=$(timeout 8 env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" "$X" source "${NC_IP[$HA]}" 6003 100000 2>&1 | tail -n1)
 	n1=$(drop not_member)
 	if [ $((n1 - n0)) -gt 0 ] && ! echo "$r" | grep -q '^sent'; then ok=1; break; fi
 	sleep 1

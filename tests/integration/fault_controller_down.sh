@@ -45,7 +45,7 @@ xfer() {	# xfer PORT - 4 MB B -> C; prints "ok" when sha256 matches
 	wait_for grep -q listening "$NC_TMP/sink.$1"
 	local try
 	for try in 1 2 3 4 5 6; do
-		timeout 30 env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" "$X" source "${NC_IP[$HC]}" "$1" 4194304 >"$NC_TMP/src.$1" 2>&1
+		timeout 30 env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" "$X" source "${NC_IP[$HC]}" "$1" 4194304 >"$NC_TMP/src.$1" 2>&1
 		grep -q '^sent' "$NC_TMP/src.$1" && break
 		sleep 2
 	done

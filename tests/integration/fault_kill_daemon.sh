@@ -98,7 +98,7 @@ kill -9 $S_B $R_B 2>/dev/null
 net_bg "$HA" "$NC_TMP/sink.6003" "$X" sink 6003; R=$BG_PID
 wait_for grep -q listening "$NC_TMP/sink.6003"
 for try in 1 2 3 4 5; do	# B may need a moment to find the new A
-	timeout 60 env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" \
+	timeout 60 env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$HB]}" \
 		"$X" source "$IPA" 6003 $((16 * 1024 * 1024)) >"$NC_TMP/src.6003" 2>&1
 	grep -q '^sent' "$NC_TMP/src.6003" && break
 	sleep 2

@@ -64,13 +64,18 @@ net_up() {
 	return 0
 }
 
+# APP_ENV: under ASan the intercepted programs (python, curl, our tools) get
+# the runtime preloaded; LeakSanitizer is off for them (their own leaks at
+# exit are not ours, and its exit status 23 would read as a failure)
+APP_ENV=()
+[ "$NC_ASAN" = 1 ] && APP_ENV=(ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS})
 # in_net HOME CMD... - run CMD under the preload on HOME's network port
-in_net() { local h=$1; shift; env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$h]}" "$@"; }
+in_net() { local h=$1; shift; env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$h]}" "$@"; }
 # net_bg HOME LOG CMD... - the same in the background, output to LOG; BG_PID
 # is CMD's own pid (env execs it), tracked for cleanup
 net_bg() {
 	local h=$1 log=$2; shift 2
-	env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$h]}" "$@" >"$log" 2>&1 &
+	env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$h]}" "$@" >"$log" 2>&1 &
 	BG_PID=$!
 	nc_track $BG_PID
 }

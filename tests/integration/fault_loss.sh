@@ -32,7 +32,7 @@ transfer() {
 	net_bg "$hd" "$NC_TMP/sink.$port" "$X" sink "$port"; r=$BG_PID
 	wait_for grep -q listening "$NC_TMP/sink.$port"
 	t0=$(date +%s)
-	timeout "$XFER_TO" env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$hs]}" "$X" source "$ip" "$port" "$BYTES" >"$NC_TMP/src.$port" 2>&1
+	timeout "$XFER_TO" env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$hs]}" "$X" source "$ip" "$port" "$BYTES" >"$NC_TMP/src.$port" 2>&1
 	WAIT_S=30 wait_for bash -c "! kill -0 $r 2>/dev/null"; kill -9 $r 2>/dev/null
 	s=$(awk '/^sent/ {print $3}' "$NC_TMP/src.$port") d=$(awk '/^done/ {print $3 " " $2}' "$NC_TMP/sink.$port")
 	if [ "$s" = "$WANT" ] && [ "$d" = "$WANT $BYTES" ]; then
