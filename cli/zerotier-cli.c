@@ -209,6 +209,7 @@ static void cli_check(struct cli *c, const struct cli_resp *r)
 		msg = jstr(o, "error", NULL);
 	fprintf(stderr, "zerotier-cli: %d %s: %s\n", r->status, c->cmd,
 		msg ? msg : r->status == 404 ? "not found" : "request failed");
+	json_object_put(o);	/* NULL-safe; LeakSanitizer would turn exit 1 into 23 */
 	exit(1);
 }
 
