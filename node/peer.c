@@ -1,5 +1,24 @@
 /* peer.c - peer-layer verbs: HELLO, OK, ERROR, WHOIS, ECHO, RENDEZVOUS,
  * PUSH_DIRECT_PATHS; everything network-related goes up to zt_net_on_*().
+ *
+ * Theory of operation. A peer exists in the table (topology.c) only once its
+ * identity is validated and the shared key agreed, so every packet but HELLO
+ * is looked up by source and must dearmor under that key (zt_peer_on_packet).
+ * HELLO is the only cleartext-authenticated verb and the only way in:
+ *   unknown source  -> agree a key, check the MAC, then (rate-limited per
+ *                      IP:port, since it is memory-hard) validate the identity
+ *                      and add the peer;
+ *   known, same key -> refresh version and path;
+ *   known, other key -> an impostor or a collision: ERROR(IDENTITY_COLLISION)
+ *                      only if the packet is authentic under the new key.
+ * Every HELLO is answered by OK(HELLO) straight back to its physical source,
+ * carrying the worlds the sender lacks. Paths are learned only from direct
+ * (hops 0) HELLO or OK(HELLO); other authenticated traffic from a new address
+ * is answered by a HELLO (at most one a second) to confirm that path first.
+ * OKs are accepted only for packet ids we sent (zt_switch_is_expected), which
+ * is how latency and our external address are taken from OK(HELLO). "Online"
+ * means a root (or, with no roots, any peer) was heard from within
+ * ZT_T_ONLINE: gained at once on receipt, lost by the 1 s timer.
  */
 #include <errno.h>
 #include <netinet/in.h>
