@@ -153,6 +153,12 @@ compat: deps
 	$(MAKE) all
 	docker-test/build.sh && docker-test/test.sh
 
+# make asan: everything built with ASan+UBSan into build-asan/, then the
+# suite on it. Intercepted (uninstrumented) programs need the ASan runtime
+# first in LD_PRELOAD: intercept_lib.bash preloads build/libzerotierintercept.so
+# instead, fault_lib.bash and daemon_netcon_pair preload libasan before the
+# sanitized library (with LeakSanitizer off for the programs); RSS checks are
+# skipped there (ASan's quarantine), fd checks still apply.
 asan:
 	$(MAKE) B=build-asan OPT="-O1 -g" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all
 	B=build-asan tests/run.sh
