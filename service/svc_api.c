@@ -504,12 +504,13 @@ static int api_moons(struct svc *s, const struct svc_http_req *rq, const char *r
 	if (n > 64)
 		n = 64;
 	if (!rest) {
-		struct json_object *arr = json_object_new_array();
+		struct json_object *arr;
 
 		if (strcmp(rq->method, "GET")) {
 			*body = json_error("method not allowed");
 			return 405;
 		}
+		arr = json_object_new_array();
 		for (i = 0; i < n; i++)
 			json_object_array_add(arr, moon_json(s, ids[i], ts[i], 0));
 		*body = json_take(arr);
