@@ -269,11 +269,21 @@ out:
 	return err;
 }
 
+/* sock_tomb_find() - the tombstone of a recently finished socket (lock held) */
+static struct nc_tomb *sock_tomb_find(struct nc_stack *st, uint64_t id)
+{
+	for (unsigned i = 0; id && i < NC_STACK_TOMBS; i++)
+		if (st->tombs[i].id == id)
+			return &st->tombs[i];
+	return NULL;
+}
+
 /* nc_stack_sock_error() - pending error for SO_ERROR as a positive errno
  * (0 when none); clears it. -ENOENT for an unknown socket. */
 int nc_stack_sock_error(struct nc_stack *st, uint64_t id)
 {
 	struct nc_conn *c;
+	struct nc_tomb *t;
 	int e = -ENOENT;
 
 	nc_stack_lock(st);
@@ -281,14 +291,9 @@ int nc_stack_sock_error(struct nc_stack *st, uint64_t id)
 	if (c) {
 		e = c->pending_err;
 		c->pending_err = 0;
-	} else {
-		for (unsigned i = 0; i < NC_STACK_TOMBS; i++) {
-			if (st->tombs[i].id == id && id) {
-				e = st->tombs[i].err;
-				st->tombs[i].err = 0;
-				break;
-			}
-		}
+	} else if ((t = sock_tomb_find(st, id)) != NULL) {
+		e = t->err;
+		t->err = 0;
 	}
 	nc_stack_unlock(st);
 	return e;
@@ -304,10 +309,8 @@ int nc_stack_sock_state(struct nc_stack *st, uint64_t id)
 	c = nc_conn_find(st, id);
 	if (c) {
 		s = c->state;
-	} else {
-		for (unsigned i = 0; i < NC_STACK_TOMBS; i++)
-			if (st->tombs[i].id == id && id)
-				s = NC_SOCK_CLOSED;
+	} else if (sock_tomb_find(st, id)) {
+		s = NC_SOCK_CLOSED;
 	}
 	nc_stack_unlock(st);
 	return s;
