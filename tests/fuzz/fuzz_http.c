@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -52,6 +53,9 @@ static const struct svc_port_ops fz_port_ops = {
 };
 
 static struct svc *fz_svc;
+
+/* every harness check says which one failed, so a CI log names the cause */
+#define FZ_DIE(...) do { fprintf(stderr, "fuzz_http: " __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
 static struct sockaddr_in fz_addr;
 
 static void fz_write(const char *dir, const char *name, const char *data, int mode)
@@ -141,6 +145,42 @@ static int fz_open_conns(struct svc *s)
 	return n;
 }
 
+/*
+ * fz_connect() - a connected, non-blocking client socket. libFuzzer's
+ * -timeout alarm (SIGALRM, no SA_RESTART) can interrupt a blocking connect()
+ * (seen in CI: "connect: Interrupted system call"), so the connect is
+ * non-blocking and waited for with poll(), EINTR retried.
+ */
+static int fz_connect(void)
+{
+	struct pollfd pfd;
+	int fd, err = 0;
+	socklen_t el = sizeof(err);
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		FZ_DIE("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&fz_addr, sizeof(fz_addr)) < 0 && errno != EINPROGRESS)
+		FZ_DIE("connect to the API listener: %s", strerror(errno));
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	for (;;) {
+		/* the daemon's loop is not running here: the kernel completes the
+		 * handshake from the listen backlog without an accept() */
+		int r = poll(&pfd, 1, 5000);
+
+		if (r > 0)
+			break;
+		if (r == 0)
+			FZ_DIE("connect to the API listener: no answer in 5 s");
+		if (errno != EINTR)
+			FZ_DIE("poll: %s", strerror(errno));
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err)
+		FZ_DIE("connect to the API listener: %s", strerror(err ? err : errno));
+	return fd;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char rx[1 << 16];
@@ -154,10 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fz_svc)
 		fz_setup();
 	s = fz_svc;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&fz_addr, sizeof(fz_addr)) < 0)
-		abort();
-	fcntl(fd, F_SETFL, O_NONBLOCK);
+	fd = fz_connect();
 	rx_total = 0;
 	/* bounded by time, not by a count of polls: on a loaded machine the
 	 * daemon's answer may take a while to cross loopback */
@@ -199,15 +236,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* the daemon must have closed the connection: it saw our EOF */
 	if (!got_eof)
-		abort();
+		FZ_DIE("no EOF from the daemon after %d rounds; sent %zu/%zu bytes, got %zu, %d connection(s) open",
+		       rounds, off, size, rx_total, fz_open_conns(s));
 	head[head_len] = 0;
 	if (rx_total && strncmp(head, "HTTP/1.1 ", head_len < 9 ? head_len : 9))
-		abort();	/* anything it says is an HTTP response */
+		FZ_DIE("response does not start with HTTP/1.1: \"%s\"", head);	/* anything it says is HTTP */
 	close(fd);
 	/* nothing may stay open after the client's EOF was read */
 	for (rounds = 0; rounds < 100 && fz_open_conns(s); rounds++)
 		fz_dispatch(s, 1);
 	if (fz_open_conns(s))
-		abort();
+		FZ_DIE("%d connection(s) still open after the client closed", fz_open_conns(s));
 	return 0;
 }

@@ -23,7 +23,14 @@ for f in "$B"/fuzz/fuzz_*; do
 		echo "PASS: fuzz $t (${execs:-?} executions in ${SECS}s)"
 	else
 		echo "FAIL: fuzz $t: exit $rc"
-		grep -E 'ERROR|SUMMARY|artifact' "$log" | head -5 | sed 's/^/    /'
+		# enough of the log to name the cause from a CI transcript alone:
+		# harness and assertion messages, the sanitizer's report, the stack
+		grep -E 'ERROR|SUMMARY|artifact|Assertion|fuzz_[a-z]+: |^ *#[0-9]+ ' "$log" | head -30 | sed 's/^/    /'
+		for a in "$work"/crash-* "$work"/timeout-*; do
+			[ -f "$a" ] || continue
+			echo "    input $(basename "$a") ($(stat -c %s "$a") bytes), base64:"
+			head -c 4096 "$a" | base64 -w 76 | sed 's/^/      /'
+		done
 		mkdir -p "$B/fuzz-artifacts" && cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$B/fuzz-artifacts/" 2>/dev/null
 	fi
 	rm -rf "$work"
