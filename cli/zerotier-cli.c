@@ -313,28 +313,25 @@ static int cmd_listnetworks(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-/* best_path() - "IP/PORT;SINCE_TX;SINCE_RX" of the preferred (else first live) path */
-static void best_path(struct json_object *p, int64_t now, char *out, size_t cap)
+/* pick_path() - a peer's preferred path, else its first (live, if
+ * skip_expired) one; NULL when it has none */
+static struct json_object *pick_path(struct json_object *p, int skip_expired)
 {
 	struct json_object *paths, *best = NULL;
 	size_t i, n;
 
-	snprintf(out, cap, "-");
 	if (!json_object_object_get_ex(p, "paths", &paths))
-		return;
+		return NULL;
 	n = json_object_array_length(paths);
 	for (i = 0; i < n; i++) {
 		struct json_object *pp = json_object_array_get_idx(paths, i);
 
-		if (json_object_get_boolean(json_object_object_get(pp, "expired")))
+		if (skip_expired && json_object_get_boolean(json_object_object_get(pp, "expired")))
 			continue;
 		if (!best || json_object_get_boolean(json_object_object_get(pp, "preferred")))
 			best = pp;
 	}
-	if (best)
-		snprintf(out, cap, "%s;%lld;%lld", jstr(best, "address", "?"),
-			 (long long)(now - jint(best, "lastSend", now)),
-			 (long long)(now - jint(best, "lastReceive", now)));
+	return best;
 }
 
 static int64_t now_ms(void)
@@ -345,27 +342,40 @@ static int64_t now_ms(void)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static int cmd_listpeers(struct cli *c, int argc, char **argv)
+/* peer_array() - GET /peer for listpeers and peers. Return: the peers to
+ * print (the caller puts it), or NULL when --json already printed them */
+static struct json_object *peer_array(struct cli *c)
 {
 	struct cli_resp r = cli_request(c, "GET", "/peer", NULL);
-	struct json_object *arr;
-	size_t i, n;
-	int64_t now = now_ms();
 
 	cli_check(c, &r);
 	if (c->json) {
 		print_json(&r);
-		return 0;
+		return NULL;
 	}
-	arr = cli_json(&r);
+	return cli_json(&r);
+}
+
+static int cmd_listpeers(struct cli *c, int argc, char **argv)
+{
+	struct json_object *arr = peer_array(c);
+	int64_t now = now_ms();
+	size_t i, n;
+
+	if (!arr)
+		return 0;
 	printf("200 listpeers <ztaddr> <path> <latency> <version> <role>\n");
 	n = json_object_array_length(arr);
 	for (i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(arr, i);
-		char path[256];
+		struct json_object *best = pick_path(p, 1);
 		const char *ver = jstr(p, "version", "-");
+		char path[256] = "-";
 
-		best_path(p, now, path, sizeof(path));
+		if (best)	/* "IP/PORT;SINCE_TX;SINCE_RX" */
+			snprintf(path, sizeof(path), "%s;%lld;%lld", jstr(best, "address", "?"),
+				 (long long)(now - jint(best, "lastSend", now)),
+				 (long long)(now - jint(best, "lastReceive", now)));
 		printf("200 listpeers %s %s %lld %s %s\n", jstr(p, "address", "-"), path,
 		       (long long)jint(p, "latency", -1),
 		       jint(p, "versionMajor", -1) < 0 ? "-" : ver, jstr(p, "role", "-"));
@@ -376,31 +386,17 @@ static int cmd_listpeers(struct cli *c, int argc, char **argv)
 
 static int cmd_peers(struct cli *c, int argc, char **argv)
 {
-	struct cli_resp r = cli_request(c, "GET", "/peer", NULL);
-	struct json_object *arr;
-	size_t i, n;
+	struct json_object *arr = peer_array(c);
 	int64_t now = now_ms();
+	size_t i, n;
 
-	cli_check(c, &r);
-	if (c->json) {
-		print_json(&r);
+	if (!arr)
 		return 0;
-	}
-	arr = cli_json(&r);
 	printf("200 peers\n<ztaddr>   <ver>  <role> <lat> <link>   <lastTX> <lastRX> <path>\n");
 	n = json_object_array_length(arr);
 	for (i = 0; i < n; i++) {
-		struct json_object *p = json_object_array_get_idx(arr, i), *paths, *pp = NULL;
-		size_t k, np = 0;
+		struct json_object *p = json_object_array_get_idx(arr, i), *pp = pick_path(p, 0);
 
-		if (json_object_object_get_ex(p, "paths", &paths))
-			np = json_object_array_length(paths);
-		for (k = 0; k < np; k++) {
-			struct json_object *x = json_object_array_get_idx(paths, k);
-
-			if (!pp || json_object_get_boolean(json_object_object_get(x, "preferred")))
-				pp = x;
-		}
 		printf("%s %-6s %-6s %5lld %-8s %8lld %8lld   %s\n", jstr(p, "address", "-"),
 		       jint(p, "versionMajor", -1) < 0 ? "-" : jstr(p, "version", "-"),
 		       jstr(p, "role", "-"), (long long)jint(p, "latency", -1),

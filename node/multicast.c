@@ -379,24 +379,16 @@ void zt_mc_on_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 {
 	struct zt_rbuf r;
 	uint64_t nwid, from, to;
-	unsigned flags, et, gather = 0;
+	unsigned et, gather = 0;
+	int flags;
 	uint32_t adi;
 	struct zt_network *net;
 	const uint8_t *data;
 	unsigned len;
 
-	zt_rbuf_init(&r, rx->payload, rx->len);
-	nwid = zt_rbuf_u64(&r);
-	flags = zt_rbuf_u8(&r);
-	if (r.err) {
-		zt_count_drop(n, ZT_DROP_MALFORMED);
+	flags = zt_net_frame_head(n, now, rx, &r, &nwid, &net);
+	if (flags < 0)
 		return;
-	}
-	net = zt_net_find(n, nwid);
-	if ((flags & 0x01) && zt_net_read_com(n, now, rx->source, &r, net != NULL) < 0) {
-		zt_count_drop(n, ZT_DROP_MALFORMED);
-		return;
-	}
 	if (flags & 0x02)
 		gather = zt_rbuf_u32(&r);
 	from = (flags & 0x04) ? zt_rbuf_mac(&r) : zt_mac_from_address(rx->source, nwid);
@@ -413,22 +405,8 @@ void zt_mc_on_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 		zt_count_drop(n, ZT_DROP_NO_NETWORK);
 		return;
 	}
-	if (!zt_net_gate(n, net, rx->source)) {
-		uint8_t nw[8];
-		zt_count_drop(n, ZT_DROP_NOT_MEMBER);
-		if (n->nets->replaying)
-			return;
-		zt_store_be(nw, nwid, 8);
-		zt_send_error(n, now, rx->source, rx->verb, rx->packet_id,
-			      ZT_ERROR_NEED_MEMBERSHIP_CERTIFICATE, nw, 8);
-		zt_net_park(n, now, ZT_PEND_COM, rx->source, nwid, rx, 0, 0, 0);
+	if (!zt_net_gate_or_complain(n, now, net, rx))
 		return;
-	}
-	{
-		struct zt_member *m = zt_net_member(net, rx->source);
-		if (m)
-			m->last_active = now;
-	}
 	if (!net->conf->multicast_limit || !zt_mac_is_multicast(to) || len > 10000 ||
 	    !from || zt_mac_is_multicast(from) || from == net->mac) {
 		zt_count_drop(n, ZT_DROP_MALFORMED);

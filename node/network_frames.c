@@ -271,8 +271,13 @@ void zt_net_deliver(struct zt_node *n, struct zt_network *net, uint64_t src_mac,
 		n->cb.frame_out(n->uptr, net->nwid, &net->nuptr, src_mac, dst_mac, ethertype, 0, data, len);
 }
 
-/* net_gate_or_complain() - gate; on failure ERROR 0x06 and park. Return 1 if passed. */
-static int net_gate_or_complain(struct zt_node *n, int64_t now, struct zt_network *net,
+/**
+ * zt_net_gate_or_complain() - the membership gate for an incoming frame; on
+ * failure it is counted, answered with ERROR NEED_MEMBERSHIP_CERTIFICATE and
+ * parked until the sender's COM arrives
+ * Return: 1 if the frame may pass
+ */
+int zt_net_gate_or_complain(struct zt_node *n, int64_t now, struct zt_network *net,
 				const struct zt_rx *rx)
 {
 	struct zt_member *m;
@@ -315,7 +320,7 @@ void zt_net_on_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 		zt_count_drop(n, ZT_DROP_NO_NETWORK);
 		return;
 	}
-	if (!net_gate_or_complain(n, now, net, rx))
+	if (!zt_net_gate_or_complain(n, now, net, rx))
 		return;
 	src_mac = zt_mac_from_address(rx->source, nwid);
 	if (!zt_net_filter(n, net, 1, rx->source, n->self.address, src_mac, net->mac, et,
@@ -351,28 +356,44 @@ static uint64_t net_bridge_of(const struct zt_network *net, int64_t now, uint64_
 	return 0;
 }
 
+/**
+ * zt_net_frame_head() - "NWID FLAGS [COM]", the start EXT_FRAME and
+ * MULTICAST_FRAME share: the COM (flag 0x01) is read, and kept when the
+ * network is ours
+ * @r:		initialised here over rx's payload; left after the COM
+ * @nwid, @net:	the network id, and our network of that id or NULL
+ * Return: the flags byte, or -1 when malformed (counted)
+ */
+int zt_net_frame_head(struct zt_node *n, int64_t now, const struct zt_rx *rx, struct zt_rbuf *r,
+		      uint64_t *nwid, struct zt_network **net)
+{
+	unsigned flags;
+
+	zt_rbuf_init(r, rx->payload, rx->len);
+	*nwid = zt_rbuf_u64(r);
+	flags = zt_rbuf_u8(r);
+	*net = r->err ? NULL : zt_net_find(n, *nwid);
+	if (r->err || ((flags & 0x01) && zt_net_read_com(n, now, rx->source, r, *net != NULL) < 0)) {
+		zt_count_drop(n, ZT_DROP_MALFORMED);
+		return -1;
+	}
+	return (int)flags;
+}
+
 /* zt_net_on_ext_frame() - EXT_FRAME (§5.8) */
 void zt_net_on_ext_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 {
 	struct zt_rbuf r;
 	uint64_t nwid, to, from;
-	unsigned flags, et;
+	unsigned et;
+	int flags;
 	struct zt_network *net;
 	const uint8_t *data;
 	unsigned len;
 
-	zt_rbuf_init(&r, rx->payload, rx->len);
-	nwid = zt_rbuf_u64(&r);
-	flags = zt_rbuf_u8(&r);
-	if (r.err) {
-		zt_count_drop(n, ZT_DROP_MALFORMED);
+	flags = zt_net_frame_head(n, now, rx, &r, &nwid, &net);
+	if (flags < 0)
 		return;
-	}
-	net = zt_net_find(n, nwid);
-	if ((flags & 0x01) && zt_net_read_com(n, now, rx->source, &r, net != NULL) < 0) {
-		zt_count_drop(n, ZT_DROP_MALFORMED);
-		return;
-	}
 	to = zt_rbuf_mac(&r);
 	from = zt_rbuf_mac(&r);
 	et = zt_rbuf_u16(&r);
@@ -384,7 +405,7 @@ void zt_net_on_ext_frame(struct zt_node *n, int64_t now, const struct zt_rx *rx)
 		zt_count_drop(n, ZT_DROP_NO_NETWORK);
 		return;
 	}
-	if (!net_gate_or_complain(n, now, net, rx))
+	if (!zt_net_gate_or_complain(n, now, net, rx))
 		return;
 	data = rx->payload + r.pos;
 	len = (unsigned)zt_rbuf_left(&r);

@@ -164,6 +164,10 @@ void zt_net_fill_info(const struct zt_node *n, const struct zt_network *net, str
 /* the longest frame zt_node_frame_out() takes (the config's MTU is lower) */
 #define ZT_NET_MAX_FRAME (ZT_DEFAULT_MTU * 4)
 int zt_net_gate(struct zt_node *n, struct zt_network *net, uint64_t address);
+int zt_net_gate_or_complain(struct zt_node *n, int64_t now, struct zt_network *net,
+			    const struct zt_rx *rx);
+int zt_net_frame_head(struct zt_node *n, int64_t now, const struct zt_rx *rx, struct zt_rbuf *r,
+		      uint64_t *nwid, struct zt_network **net);
 void zt_net_push_credentials(struct zt_node *n, int64_t now, struct zt_network *net,
 			     struct zt_member *m, int force);
 void zt_net_on_credentials(struct zt_node *n, int64_t now, const struct zt_rx *rx);
