@@ -66,21 +66,26 @@ static void salsa_init(uint32_t s[16], const uint8_t key[32], const uint8_t nonc
 #define QR(a, b, c, d, R) do { \
 	b ^= R(a + d, 7); c ^= R(b + a, 9); d ^= R(c + b, 13); a ^= R(d + c, 18); } while (0)
 
+/* SALSA_ROUNDS12() - Salsa20/12's six double rounds (columns, then rows)
+ * over x[16], whose words are scalars or vectors of lanes */
+#define SALSA_ROUNDS12(x, R) do { \
+	for (int r_ = 0; r_ < 12; r_ += 2) { \
+		QR(x[0], x[4], x[8], x[12], R); \
+		QR(x[5], x[9], x[13], x[1], R); \
+		QR(x[10], x[14], x[2], x[6], R); \
+		QR(x[15], x[3], x[7], x[11], R); \
+		QR(x[0], x[1], x[2], x[3], R); \
+		QR(x[5], x[6], x[7], x[4], R); \
+		QR(x[10], x[11], x[8], x[9], R); \
+		QR(x[15], x[12], x[13], x[14], R); \
+	} } while (0)
+
 /* salsa_block() - one 64-byte keystream block */
 static void salsa_block(uint8_t out[64], const uint32_t in[16])
 {
 	uint32_t x[16];
 	memcpy(x, in, sizeof(x));
-	for (int r = 0; r < 12; r += 2) {
-		QR(x[0], x[4], x[8], x[12], ROT);
-		QR(x[5], x[9], x[13], x[1], ROT);
-		QR(x[10], x[14], x[2], x[6], ROT);
-		QR(x[15], x[3], x[7], x[11], ROT);
-		QR(x[0], x[1], x[2], x[3], ROT);
-		QR(x[5], x[6], x[7], x[4], ROT);
-		QR(x[10], x[11], x[8], x[9], ROT);
-		QR(x[15], x[12], x[13], x[14], ROT);
-	}
+	SALSA_ROUNDS12(x, ROT);
 	for (int i = 0; i < 16; i++)
 		st32(out + 4 * i, x[i] + in[i]);
 }
@@ -96,16 +101,7 @@ static void salsa_block4(uint8_t out[256], const uint32_t in[16])
 	o[9] = (v4u){ (uint32_t)(c >> 32), (uint32_t)((c + 1) >> 32), (uint32_t)((c + 2) >> 32),
 		      (uint32_t)((c + 3) >> 32) };
 	memcpy(x, o, sizeof(x));
-	for (int r = 0; r < 12; r += 2) {
-		QR(x[0], x[4], x[8], x[12], ROTV);
-		QR(x[5], x[9], x[13], x[1], ROTV);
-		QR(x[10], x[14], x[2], x[6], ROTV);
-		QR(x[15], x[3], x[7], x[11], ROTV);
-		QR(x[0], x[1], x[2], x[3], ROTV);
-		QR(x[5], x[6], x[7], x[4], ROTV);
-		QR(x[10], x[11], x[8], x[9], ROTV);
-		QR(x[15], x[12], x[13], x[14], ROTV);
-	}
+	SALSA_ROUNDS12(x, ROTV);
 	for (int i = 0; i < 16; i++) {
 		v4u v = x[i] + o[i];
 		for (int j = 0; j < 4; j++)
@@ -128,16 +124,7 @@ __attribute__((target("avx2"))) static void salsa_block8(uint8_t out[512], const
 		o[9][j] = (uint32_t)((c + (uint64_t)j) >> 32);
 	}
 	memcpy(x, o, sizeof(x));
-	for (int r = 0; r < 12; r += 2) {
-		QR(x[0], x[4], x[8], x[12], ROTV);
-		QR(x[5], x[9], x[13], x[1], ROTV);
-		QR(x[10], x[14], x[2], x[6], ROTV);
-		QR(x[15], x[3], x[7], x[11], ROTV);
-		QR(x[0], x[1], x[2], x[3], ROTV);
-		QR(x[5], x[6], x[7], x[4], ROTV);
-		QR(x[10], x[11], x[8], x[9], ROTV);
-		QR(x[15], x[12], x[13], x[14], ROTV);
-	}
+	SALSA_ROUNDS12(x, ROTV);
 	for (int i = 0; i < 16; i++) {
 		v8u v = x[i] + o[i];
 		for (int j = 0; j < 8; j++)
