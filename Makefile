@@ -33,7 +33,7 @@ LDFLAGS += $(SAN)
 LDLIBS  += $(PKG_LIBS) -lpthread -ldl
 
 NODE_SRC   := $(wildcard node/*.c)
-STACK_SRC  := $(wildcard stack/*.c)
+STACK_SRC  := $(filter-out stack/lwip_info.c,$(wildcard stack/*.c))	# lwip_info.c: in liblwip.so only
 RPC_SRC    := $(wildcard rpc/*.c)
 SVC_SRC    := $(filter-out service/main.c,$(wildcard service/*.c))
 ICEPT_SRC  := $(wildcard intercept/*.c)
@@ -47,7 +47,8 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIBS := $(B)/libztsvc.a $(B)/libztrpc.a $(B)/libztstack.a $(B)/libztnode.a
 BINS := $(B)/zerotier-netcon-service $(B)/zerotier-one $(B)/zerotier-cli \
-        $(B)/zerotier-idtool $(B)/libzerotierintercept.so $(B)/liblwip.so
+        $(B)/zerotier-idtool $(B)/libzerotierintercept.so $(B)/liblwip.so \
+        $(B)/lwip-abi/probe-debian
 TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
 TOOLS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(wildcard tests/tools/*.c))
 
@@ -95,12 +96,72 @@ ICEPT_OBJ := $(patsubst %.c,$(B)/obj/icept/%.o,$(ICEPT_SRC) rpc/nc_rpc.c)
 $(B)/libzerotierintercept.so: $(ICEPT_OBJ)
 	$(CC) $(LDFLAGS) -shared -fvisibility=hidden -o $@ $^ -ldl -lpthread
 
-# The stack object the netcon daemon dlopen()s: Debian's lwIP, unchanged.
+# ---- lwIP: the library the netcon daemon dlopen()s (one copy per network) ----
+# Built from Debian's lwip source package (the version of the installed
+# liblwip-dev, fetched by scripts/lwip-src.sh with `apt-get source` into
+# LWIP_SRCDIR, never into the repository) with stack/lwipopts.h, which keeps
+# Debian's options and struct layouts and changes only timer periods and
+# lifetimes (see there). Without the source (no deb-src entry, no network,
+# LWIP_FROM_SOURCE=0) $(B)/liblwip.so is Debian's packaged library, unchanged,
+# and everything still works: the stack is compiled against Debian's headers
+# either way. `make lwip-info` says which one $(B)/liblwip.so is.
 LWIP_SYS := $(firstword $(wildcard /usr/lib/*/liblwip.so.0 /usr/lib/liblwip.so.0))
-$(B)/liblwip.so: $(LWIP_SYS)
+LWIP_SRCDIR ?= build/lwip-src
+LWIP_FROM_SOURCE ?= 1
+LWIP_OPTS ?=
+LWIP_OBJDIR := $(B)/lwip-obj
+LWIP_C := $(wildcard $(addprefix $(LWIP_SRCDIR)/,src/core/*.c src/core/ipv4/*.c src/core/ipv6/*.c \
+          src/api/*.c src/netif/*.c src/netif/ppp/*.c src/netif/ppp/polarssl/*.c \
+          port/sys_arch.c port/netif/*.c))
+# the files of Debian's lib/CMakeLists.txt (lwipnoapps + the unix port): not slipif
+LWIP_C := $(filter-out %/src/netif/slipif.c,$(LWIP_C))
+LWIP_OBJ := $(patsubst $(LWIP_SRCDIR)/%.c,$(LWIP_OBJDIR)/%.o,$(LWIP_C)) $(LWIP_OBJDIR)/netcon/lwip_info.o
+# Debian's build flags (dpkg-buildflags, hardening as debian/rules asks)
+LWIP_BUILD_CFLAGS := $(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS 2>/dev/null || echo -O2 -g) \
+	$(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS 2>/dev/null) \
+	-fPIC -Wall -Istack -I$(LWIP_SRCDIR)/src/include -I$(LWIP_SRCDIR)/port/include -I. $(LWIP_OPTS) \
+	-DNC_LWIP_DEB_VERSION='"$(shell cat $(LWIP_SRCDIR)/.netcon-unpacked 2>/dev/null)"'
+LWIP_BUILD_LDFLAGS := $(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS 2>/dev/null)
+
+$(B)/liblwip.so: stack/lwipopts.h stack/lwip_info.c stack/lwip_info.h scripts/lwip-src.sh $(LWIP_SYS)
 	@mkdir -p $(B)
 	@test -n "$(LWIP_SYS)" || { echo "liblwip0 is not installed: run 'make deps' as root" >&2; exit 1; }
-	cp -f $(LWIP_SYS) $@
+	@if [ "$(LWIP_FROM_SOURCE)" = 1 ] && scripts/lwip-src.sh $(LWIP_SRCDIR); then \
+		$(MAKE) --no-print-directory lwip-from-source; \
+	else \
+		echo "lwIP: NOT built from source ($(if $(filter 1,$(LWIP_FROM_SOURCE)),see above,LWIP_FROM_SOURCE=$(LWIP_FROM_SOURCE))): $@ is Debian's packaged $(LWIP_SYS), with Debian's options" >&2; \
+		cp -f $(LWIP_SYS) $@; \
+	fi
+
+# run by the rule above once the source is unpacked (the wildcards above
+# see its files only in a make started after that)
+.PHONY: lwip-from-source lwip-info
+lwip-from-source: $(LWIP_OBJ) $(B)/lwip-abi/probe-netcon
+	@test -n "$(LWIP_C)" || { echo "lwIP: no sources in $(LWIP_SRCDIR)" >&2; exit 1; }
+	$(CC) -shared -Wl,-soname,liblwip.so.0 $(LWIP_BUILD_LDFLAGS) -o $(B)/liblwip.so.tmp $(LWIP_OBJ) -lpthread
+	mv -f $(B)/liblwip.so.tmp $(B)/liblwip.so
+	@echo "lwIP: $(B)/liblwip.so built from Debian's lwip $$(cat $(LWIP_SRCDIR)/.netcon-unpacked) with stack/lwipopts.h"
+
+$(LWIP_OBJDIR)/%.o: $(LWIP_SRCDIR)/%.c stack/lwipopts.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LWIP_BUILD_CFLAGS) -MMD -MP -c $< -o $@
+$(LWIP_OBJDIR)/netcon/lwip_info.o: stack/lwip_info.c stack/lwip_info.h stack/lwipopts.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LWIP_BUILD_CFLAGS) -MMD -MP -c $< -o $@
+
+# the layout probe (tests/lwip/abi_probe.c, run by tests/integration/stack_lwip.sh)
+# compiled with both option sets: Debian's headers, and the source with ours
+$(B)/lwip-abi/probe-debian: tests/lwip/abi_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O0 $(LWIP_CFLAGS) -o $@ $<
+$(B)/lwip-abi/probe-netcon: tests/lwip/abi_probe.c stack/lwipopts.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O0 $(filter-out -D_FORTIFY%,$(filter -I% -D%,$(LWIP_BUILD_CFLAGS))) -o $@ $<
+
+lwip-info: $(B)/liblwip.so
+	@if nm -D --defined-only $(B)/liblwip.so | grep -q ' netcon_lwip_info$$'; then \
+		echo "$(B)/liblwip.so: built from Debian's lwip source $$(cat $(LWIP_SRCDIR)/.netcon-unpacked 2>/dev/null) with stack/lwipopts.h"; \
+	else echo "$(B)/liblwip.so: Debian's packaged library ($(LWIP_SYS))"; fi
 
 $(B)/tests/%: tests/unit/%.c $(LIBS)
 	@mkdir -p $(dir $@)
@@ -177,4 +238,4 @@ uninstall:
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(B)/obj $(B)/fuzzobj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/fuzzobj $(LWIP_OBJDIR) -name '*.d' 2>/dev/null)

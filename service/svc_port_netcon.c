@@ -275,6 +275,8 @@ static int netcon_up(struct svc *s, struct svc_net *n, const struct zt_network_i
 			(unsigned long long)n->nwid, lwip, strerror(-r));
 		return r;
 	}
+	svc_log("network %016llx: lwIP %s", (unsigned long long)n->nwid,
+		nc_stack_lwip_desc(n->stack));
 	snprintf(sock, sizeof(sock), "%s/nc_%016llx", s->home, (unsigned long long)n->nwid);
 	r = nc_rpcd_new(n->stack, sock, &n->rpcd);
 	if (r < 0) {

@@ -8,6 +8,16 @@
  * symbols) and unlinks it at once; the mapping stays. When no writable
  * tmp_dir is usable (or it is mounted noexec) an anonymous memfd is used
  * instead.
+ *
+ * Which library: the service passes HOME/liblwip.so, else the one next to
+ * its binary or in PREFIX/lib/netcon (the Makefile's build of Debian's lwip
+ * source with stack/lwipopts.h), else Debian's packaged one. A netcon build
+ * exports netcon_lwip_info (stack/lwip_info.c): its options and the sizes of
+ * the structures we share with it, checked here against the headers this
+ * file was compiled with; a mismatch refuses the library rather than
+ * corrupting memory. Debian's library has no such record and is taken to
+ * match its own headers. Either way l->desc says what was loaded, for the
+ * daemon's log.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -20,6 +30,7 @@
 
 #include "stack/stack_internal.h"
 #include "lwip/timeouts.h"
+#include "stack/lwip_info.h"
 
 /* IGMP and MLD timer period in the copy (lwIP's is 100 ms) */
 #define NC_LWIP_GROUP_TMR_MS 1000
@@ -143,13 +154,49 @@ static void lwip_slow_group_timers(void *dl)
 	}
 }
 
+/* lwip_check_info() - describe the loaded library in l->desc and check a
+ * netcon build's record against our headers. Return: 0 or -ENOEXEC */
+static int lwip_check_info(struct nc_lwip *l, const char *path)
+{
+	const struct nc_lwip_info *i = dlsym(l->dl, "netcon_lwip_info");
+
+	if (!i) {
+		snprintf(l->desc, sizeof(l->desc),
+			 "%s (no netcon build record: Debian's packaged build, options as in the "
+			 "installed headers: TCP timer %u ms, MSL %lu ms)",
+			 path, (unsigned)TCP_TMR_INTERVAL, (unsigned long)TCP_MSL);
+		return 0;
+	}
+	if (i->magic != NC_LWIP_INFO_MAGIC || i->size != sizeof(*i)) {
+		snprintf(l->desc, sizeof(l->desc), "%s (unreadable netcon build record)", path);
+		return -ENOEXEC;
+	}
+	snprintf(l->desc, sizeof(l->desc),
+		 "%s (netcon build of Debian lwip %.*s: TCP timer %u ms, MSL %u ms, MSS %u, "
+		 "window %u << %u, send buffer %u)",
+		 path, (int)sizeof(i->deb_version), i->deb_version, i->tcp_tmr_interval, i->tcp_msl,
+		 i->tcp_mss, i->tcp_wnd, i->tcp_rcv_scale, i->tcp_snd_buf);
+	/* the layouts we share, and the options stack/tcp_bridge.c computes
+	 * with (windows, send buffer, queue length) */
+	if (i->sizeof_tcp_pcb != sizeof(struct tcp_pcb) || i->sizeof_pbuf != sizeof(struct pbuf) ||
+	    i->sizeof_netif != sizeof(struct netif) || i->sizeof_ip_addr != sizeof(ip_addr_t) ||
+	    i->tcp_mss != TCP_MSS || i->tcp_wnd != TCP_WND || i->tcp_rcv_scale != TCP_RCV_SCALE ||
+	    i->tcp_snd_buf != TCP_SND_BUF || i->tcp_snd_queuelen < TCP_SND_QUEUELEN) {
+		fprintf(stderr, "stack: %s was built with layouts or window options other than the "
+				"headers netcon was compiled with; not used\n", path);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
 /**
  * nc_lwip_load() - load a private lwIP and fill the function table
  * @l:		table to fill
  * @path:	liblwip.so to copy (NULL: the installed one)
  * @tmp_dir:	where to put the temporary copy (NULL: use a memfd)
  *
- * Return: 0, or -ENOENT if the library cannot be loaded or lacks a symbol
+ * Return: 0, -ENOENT if the library cannot be loaded or lacks a symbol, or
+ * -ENOEXEC if it is a netcon build that does not match our headers
  */
 int nc_lwip_load(struct nc_lwip *l, const char *path, const char *tmp_dir)
 {
@@ -171,6 +218,11 @@ int nc_lwip_load(struct nc_lwip *l, const char *path, const char *tmp_dir)
 	}
 	NC_LWIP_FUNCS(NC_LWIP_RESOLVE)
 #undef NC_LWIP_RESOLVE
+	if (lwip_check_info(l, path) < 0) {
+		dlclose(l->dl);
+		l->dl = NULL;
+		return -ENOEXEC;
+	}
 	lwip_slow_group_timers(l->dl);
 	return 0;
 }
@@ -191,4 +243,15 @@ void nc_lwip_unload(struct nc_lwip *l)
 	dlclose(l->dl);
 #endif
 	l->dl = NULL;
+}
+
+/**
+ * nc_stack_lwip_desc() - which library the stack loaded, from where
+ * @st:	the stack
+ *
+ * Return: a description that lives as long as @st
+ */
+const char *nc_stack_lwip_desc(const struct nc_stack *st)
+{
+	return st->L.desc;
 }

@@ -39,6 +39,9 @@ struct nc_stack_config {
 
 /* nc_stack_new() - load a private lwIP, start its threads, bring the netif up. */
 int nc_stack_new(const struct nc_stack_config *cfg, struct nc_stack **out);
+/* nc_stack_lwip_desc() - which liblwip.so the stack loaded, from where, and
+ * its options, for the log. Lives as long as the stack. */
+const char *nc_stack_lwip_desc(const struct nc_stack *st);
 /* nc_stack_free() - abort every connection, stop threads, unload lwIP.
  * Applications see ECONNRESET on their fds; connects still in progress get
  * done(-ECONNABORTED), on the calling thread. */

@@ -52,6 +52,7 @@
 /* struct nc_lwip - one loaded copy of liblwip.so and its entry points */
 struct nc_lwip {
 	void *dl;
+	char desc[512];		/* which library, from where (lwip_api.c) */
 #define NC_LWIP_MEMBER(name) __typeof__(name) *name;
 	NC_LWIP_FUNCS(NC_LWIP_MEMBER)
 #undef NC_LWIP_MEMBER
