@@ -76,6 +76,7 @@ struct zt_orbit_pending {
 
 struct zt_topology {
 	struct zt_peer *buckets[ZT_PEER_BUCKETS];
+	uint64_t used[ZT_PEER_BUCKETS / 64];	/* bit b: buckets[b] is not empty */
 	unsigned n_peers;
 	int have_planet;
 	struct zt_world planet;

@@ -1,6 +1,8 @@
 /* topology.c - the peer table, paths and worlds (planet and moons).
  *
- * Peers live in a chained hash table keyed by address. A peer always has a
+ * Peers live in a chained hash table keyed by address; a bitmap of the
+ * non-empty buckets lets iteration (every second, from the background) skip
+ * the empty ones instead of testing all ZT_PEER_BUCKETS. A peer always has a
  * validated identity and the agreed key. Root peers (from the planet and
  * moons) are inserted when their world is installed.
  */
@@ -58,6 +60,7 @@ struct zt_peer *zt_topo_add(struct zt_node *n, int64_t now, const struct zt_iden
 	h = topo_hash(p->id.address);
 	p->next = n->topo->buckets[h];
 	n->topo->buckets[h] = p;
+	n->topo->used[h / 64] |= 1ULL << (h % 64);
 	n->topo->n_peers++;
 	if (is_new)
 		*is_new = 1;
@@ -67,33 +70,47 @@ struct zt_peer *zt_topo_add(struct zt_node *n, int64_t now, const struct zt_iden
 /* zt_topo_remove() - unlink and free */
 void zt_topo_remove(struct zt_node *n, struct zt_peer *p)
 {
-	struct zt_peer **pp = &n->topo->buckets[topo_hash(p->id.address)];
+	unsigned h = topo_hash(p->id.address);
+	struct zt_peer **pp = &n->topo->buckets[h];
 	while (*pp && *pp != p)
 		pp = &(*pp)->next;
 	if (*pp) {
 		*pp = p->next;
 		n->topo->n_peers--;
+		if (!n->topo->buckets[h])
+			n->topo->used[h / 64] &= ~(1ULL << (h % 64));
 		free(p);
 	}
+}
+
+/* topo_bucket_from() - first non-empty bucket at or after b into *it */
+static struct zt_peer *topo_bucket_from(struct zt_node *n, unsigned b, unsigned *it)
+{
+	for (unsigned w = b / 64; w < ZT_PEER_BUCKETS / 64; w++) {
+		uint64_t bits = n->topo->used[w];
+
+		if (w == b / 64)
+			bits &= ~0ULL << (b % 64);
+		if (bits) {
+			*it = w * 64 + (unsigned)__builtin_ctzll(bits);
+			return n->topo->buckets[*it];
+		}
+	}
+	*it = ZT_PEER_BUCKETS;
+	return NULL;
 }
 
 /* zt_topo_first() / zt_topo_next() - iteration over all peers */
 struct zt_peer *zt_topo_first(struct zt_node *n, unsigned *it)
 {
-	for (*it = 0; *it < ZT_PEER_BUCKETS; (*it)++)
-		if (n->topo->buckets[*it])
-			return n->topo->buckets[*it];
-	return NULL;
+	return topo_bucket_from(n, 0, it);
 }
 
 struct zt_peer *zt_topo_next(struct zt_node *n, struct zt_peer *p, unsigned *it)
 {
 	if (p->next)
 		return p->next;
-	for ((*it)++; *it < ZT_PEER_BUCKETS; (*it)++)
-		if (n->topo->buckets[*it])
-			return n->topo->buckets[*it];
-	return NULL;
+	return topo_bucket_from(n, *it + 1, it);
 }
 
 /* zt_peer_find_path() - path with that ip:port */

@@ -428,6 +428,41 @@ int main(void)
 		CHECK(linked(s, ab));
 	}
 	CHECK_END();
+
+	CHECK_BEGIN("input: peer iteration visits every peer once, also after removals");
+	{
+		struct zt_node *bn = (struct zt_node *)b->node;
+		struct zt_peer *p;
+		unsigned it, seen = 0, removed = 0, k = 0;
+
+		for (int i = 0; i < 16; i++) {
+			struct zt_identity id;
+
+			if (zt_identity_from_string(&id, idents[i]) == 0) {
+				id.has_private = 0;
+				zt_topo_add(bn, s->now, &id, NULL);
+			}
+		}
+		for (p = zt_topo_first(bn, &it); p; p = zt_topo_next(bn, p, &it))
+			seen++;
+		CHECK_MSG(seen == bn->topo->n_peers && seen >= 15, "%u seen, %u peers", seen, bn->topo->n_peers);
+		for (p = zt_topo_first(bn, &it); p;) {
+			struct zt_peer *nx = zt_topo_next(bn, p, &it);
+
+			if (k++ % 2 && p->id.address != a->address) {
+				zt_topo_remove(bn, p);
+				removed++;
+			}
+			p = nx;
+		}
+		seen = 0;
+		for (p = zt_topo_first(bn, &it); p; p = zt_topo_next(bn, p, &it))
+			seen++;
+		CHECK_MSG(removed >= 6 && seen == bn->topo->n_peers && seen + removed >= 15,
+			  "%u seen, %u peers, %u removed", seen, bn->topo->n_peers, removed);
+	}
+	CHECK_END();
+
 	sim_free(s);
 	return CHECK_EXIT();
 }
