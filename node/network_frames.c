@@ -482,8 +482,8 @@ int zt_node_frame_in(zt_node *n, int64_t now, uint64_t nwid, uint64_t src_mac,
 	uint64_t to;
 
 	n->now = now;
-	if (next_deadline)
-		*next_deadline = now + 100;
+	if (next_deadline)	/* soon, but never later than background asked (node_deadline()) */
+		*next_deadline = n->bg_due && n->bg_due < now + 100 ? n->bg_due : now + 100;
 	if (!net)
 		return ZT_ERR_NETWORK_NOT_FOUND;
 	if (!net->conf || net->port_error) {

@@ -94,6 +94,7 @@ int zt_node_new(zt_node **out, void *uptr, const struct zt_node_callbacks *cb, i
 	n->uptr = uptr;
 	n->cb = *cb;
 	n->now = now;
+	n->bg_due = now ? now : 1;	/* the first background is due at once */
 	n->topo = calloc(1, sizeof(*n->topo));
 	if (!n->topo || zt_switch_init(n) < 0) {
 		rc = ZT_FATAL_OUT_OF_MEMORY;
@@ -132,7 +133,12 @@ void zt_node_delete(zt_node *n)
 	free(n);
 }
 
-/* node_deadline() - the next time background must run */
+/* node_deadline() - the next time background must run. Never later than
+ * what the last background call asked for: zt_switch_deadline() counts from
+ * now, so without that cap every datagram arriving within a second of the
+ * previous one would postpone the timers again, and steady traffic (the
+ * daemon overwrites its deadline with each returned one) would keep
+ * keepalives, expiry and WHOIS retries from running at all. */
 static int64_t node_deadline(struct zt_node *n, int64_t now, int64_t net)
 {
 	int64_t d = zt_switch_deadline(n, now);
@@ -140,6 +146,8 @@ static int64_t node_deadline(struct zt_node *n, int64_t now, int64_t net)
 		d = net;
 	if (net <= now && net != 0)
 		d = now + 1;
+	if (n->bg_due && n->bg_due < d)
+		d = n->bg_due;
 	return d;
 }
 
@@ -287,8 +295,10 @@ int zt_node_background(zt_node *n, int64_t now, int64_t *next_deadline)
 	int64_t net = zt_net_background(n, now);
 	n->topo->net_deadline = net;
 	zt_switch_flush(n, now);
+	n->bg_due = 0;	/* this run sets the next one */
+	n->bg_due = node_deadline(n, now, net);
 	if (next_deadline)
-		*next_deadline = node_deadline(n, now, net);
+		*next_deadline = n->bg_due;
 	return ZT_OK;
 }
 

@@ -84,6 +84,8 @@ struct zt_node {
 	struct zt_netmgr *nets;
 	struct zt_controller *controller;	/* NULL unless this node hosts one */
 	int64_t now;				/* time of the current call */
+	int64_t bg_due;				/* deadline the last background call set:
+						 * no entry point reports a later one */
 };
 
 /* ---- provided by the peer layer ---- */

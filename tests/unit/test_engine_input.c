@@ -463,6 +463,42 @@ int main(void)
 	}
 	CHECK_END();
 
+	/* The daemon (svc_deadline()) replaces its deadline with the one each
+	 * entry point returns, and runs background when it is due. Datagrams
+	 * (every 300 ms) or frames from the port (every 50 ms) must not keep
+	 * pushing that deadline out: timers are due at least every second. */
+	for (int frames = 0; frames < 2; frames++) {
+		CHECK_BEGIN(frames ? "input: steady frames from the port do not postpone the engine's background"
+				   : "input: steady datagrams do not postpone the engine's background");
+		struct sockaddr_storage from;
+		int64_t t = s->now, due = 0, last_bg = t, worst = 0, step = frames ? 50 : 300;
+		int runs = 0;
+
+		sim_addr_of(0, &from);
+		zt_node_background(b->node, t, &due);
+		for (int i = 0; i < 12000 / step; i++) {
+			int64_t dl = 0;
+
+			t += step;
+			if (t >= due) {
+				worst = t - last_bg > worst ? t - last_bg : worst;
+				zt_node_background(b->node, t, &due);
+				last_bg = t;
+				runs++;
+			}
+			if (frames)
+				zt_node_frame_in(b->node, t, 0x1234567890ULL, 1, 2, 0x0800, 0, payload, 64, &dl);
+			else
+				zt_node_wire_in(b->node, t, 0, &from, echo.data[0], echo.len[0], &dl);
+			if (dl > 0)
+				due = dl;
+		}
+		worst = t - last_bg > worst ? t - last_bg : worst;
+		CHECK_MSG(runs >= 10 && worst <= 1300, "background ran %d times in 12 s, longest gap %lld ms",
+			  runs, (long long)worst);
+		CHECK_END();
+		s->now = t;
+	}
 	sim_free(s);
 	return CHECK_EXIT();
 }
