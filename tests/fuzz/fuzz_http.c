@@ -3,7 +3,7 @@
  * svc_metrics.c, controller_api.c) on a real node created in-process.
  *
  * Theory of operation. Once per process a struct svc is set up the way
- * svc_run()'s start-up does it (home directory in /tmp, fixed identity and
+ * svc_run()'s start-up does it (home directory in /dev/shm or /tmp, fixed identity and
  * token so seeds can authenticate and address the embedded controller, no
  * planet, no UDP sockets, an epoll set and the real loopback listener from
  * svc_http_listen()). Ports are a do-nothing port (configs from the embedded
@@ -24,9 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <ftw.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "service/svc.h"
 #include "service/controller.h"
@@ -67,17 +69,37 @@ static void fz_write(const char *dir, const char *name, const char *data, int mo
 		abort();
 }
 
+static char fz_home[64];
+
+/* fz_rm() / fz_cleanup() - remove the harness's home at exit (it is in RAM
+ * when on /dev/shm; libFuzzer leaves through exit() after -max_total_time) */
+static int fz_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static void fz_cleanup(void)
+{
+	if (fz_home[0])
+		nftw(fz_home, fz_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* fz_setup() - the parts of svc_run()'s start-up the API touches */
 static void fz_setup(void)
 {
-	static char tmpl[] = "/tmp/fuzz_http.XXXXXX";
+	char *tmpl = fz_home;
 	char err[1200];
 	struct svc *s;
 	socklen_t sl = sizeof(fz_addr);
 	int i;
 
-	if (!mkdtemp(tmpl))
+	/* on tmpfs when there is one: the controller's and the networks.d
+	 * writes each end in fsync(), which on ext4 waited for the disk */
+	snprintf(fz_home, sizeof(fz_home), "%s/fuzz_http.XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if (!mkdtemp(fz_home))
 		abort();
+	atexit(fz_cleanup);
 	fz_write(tmpl, "identity.secret", fuzz_identity, 0600);
 	fz_write(tmpl, "authtoken.secret", fuzz_token, 0600);
 	s = calloc(1, sizeof(*s));
