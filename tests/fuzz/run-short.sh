@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # tests/fuzz/run-short.sh - run every built fuzz target (build/fuzz/fuzz_*,
-# from `make fuzz-build`) for ~10 s on its seed corpus; PASS:/FAIL: per target.
-# Usage: tests/fuzz/run-short.sh [SECONDS]
+# from `make fuzz-build`) on its seed corpus, sharing a fixed time budget
+# (so a new target does not lengthen `make test`); PASS:/FAIL: per target.
+# Usage: tests/fuzz/run-short.sh [TOTAL_SECONDS]   (default 80, >= 5 s each)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 B=${B:-build}
-SECS=${1:-10}
+TOTAL=${1:-80}
+ntargets=$(ls "$B"/fuzz/fuzz_* 2>/dev/null | wc -l)
+SECS=$((TOTAL / (ntargets > 0 ? ntargets : 1)))
+[ "$SECS" -ge 5 ] || SECS=5
 found=0
 for f in "$B"/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
