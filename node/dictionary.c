@@ -1,7 +1,8 @@
 /* dictionary.c - ZeroTier Dictionary codec (PROTOCOL.md §7.1).
  *
  * Theory of operation: lookups scan the entries once, comparing keys in
- * place; the first matching key wins. A value ends at an unescaped CR, LF
+ * place; the first matching key wins. zt_dict_index() finds many keys in
+ * one scan for readers that want a dozen of them (network configs). A value ends at an unescaped CR, LF
  * or NUL, or at the end of the buffer. Nothing is allocated.
  */
 #include <errno.h>
@@ -10,35 +11,75 @@
 
 #include "node/dictionary.h"
 
+/* dict_key() - the key of the line at *pos (*ks, *klen).
+ * Return: 1 with *pos at the value's first byte for an entry, 0 for a line
+ * without '=' (*pos at its end), -1 at the end of the dictionary. */
+static int dict_key(const uint8_t *d, size_t len, size_t *pos, size_t *ks, size_t *klen)
+{
+	size_t i = *pos;
+
+	if (i >= len || !d[i])
+		return -1;
+	*ks = i;
+	/* key: up to '=' or end of line */
+	while (i < len && d[i] && d[i] != '=' && d[i] != '\n' && d[i] != '\r')
+		i++;
+	if (i < len && d[i] == '=') {
+		*klen = i - *ks;
+		*pos = i + 1;
+		return 1;
+	}
+	*pos = i;
+	return 0;
+}
+
+/* dict_skip() - move *pos past the rest of the line, honouring escapes, and
+ * its separator (to len at the end of the dictionary) */
+static void dict_skip(const uint8_t *d, size_t len, size_t *pos)
+{
+	size_t i = *pos;
+
+	while (i < len && d[i] && d[i] != '\n' && d[i] != '\r') {
+		if (d[i] == '\\')
+			i++;
+		i++;
+	}
+	*pos = (i >= len || !d[i]) ? len : i + 1;
+}
+
 /* dict_find() - locate key's raw (still escaped) value.
  * Return: offset of the value's first byte, or -1 if absent. */
 static long dict_find(const uint8_t *d, size_t len, const char *key)
 {
-	size_t klen = strlen(key);
-	size_t i = 0;
+	size_t klen = strlen(key), pos = 0, ks, kl;
+	int r;
 
-	while (i < len && d[i]) {
-		size_t ks = i;
-		/* key: up to '=' or end of line */
-		while (i < len && d[i] && d[i] != '=' && d[i] != '\n' && d[i] != '\r')
-			i++;
-		if (i < len && d[i] == '=') {
-			size_t ke = i;
-			i++;
-			if (ke - ks == klen && memcmp(d + ks, key, klen) == 0)
-				return (long)i;
-			/* skip the value, honouring escapes */
-			while (i < len && d[i] && d[i] != '\n' && d[i] != '\r') {
-				if (d[i] == '\\')
-					i++;
-				i++;
-			}
-		}
-		if (i >= len || !d[i])
-			break;
-		i++;	/* the separator */
+	while ((r = dict_key(d, len, &pos, &ks, &kl)) >= 0) {
+		if (r && kl == klen && memcmp(d + ks, key, klen) == 0)
+			return (long)pos;
+		dict_skip(d, len, &pos);
 	}
 	return -1;
+}
+
+/* zt_dict_index() - where each of n keys first appears, in one pass */
+void zt_dict_index(const void *dict, size_t len, const char *const *keys, unsigned n, size_t *at)
+{
+	const uint8_t *d = dict;
+	size_t pos = 0, ks, kl;
+	unsigned left = n;
+	int r;
+
+	for (unsigned k = 0; k < n; k++)
+		at[k] = len;
+	while (left && (r = dict_key(d, len, &pos, &ks, &kl)) >= 0) {
+		for (unsigned k = 0; r && k < n; k++)
+			if (at[k] == len && strlen(keys[k]) == kl && memcmp(d + ks, keys[k], kl) == 0) {
+				at[k] = ks;
+				left--;
+			}
+		dict_skip(d, len, &pos);
+	}
 }
 
 /* zt_dict_get() - unescaped value of key */

@@ -30,6 +30,12 @@ uint64_t zt_dict_get_u64_def(const void *dict, size_t len, const char *key, uint
 /* zt_dict_get_bool() - '1', 't' or 'T' are true. Return 0/1, or def if absent. */
 int zt_dict_get_bool(const void *dict, size_t len, const char *key, int def);
 
+/* zt_dict_index() - one scan: at[k] = offset of the line holding the first
+ * entry for keys[k], or len if there is none. A lookup of keys[k] in
+ * (dict + at[k], len - at[k]) finds what a lookup in the whole dictionary
+ * finds, without scanning the entries before it. */
+void zt_dict_index(const void *dict, size_t len, const char *const *keys, unsigned n, size_t *at);
+
 /* zt_dict_add() - append key=escaped(val); a LF separates entries. */
 void zt_dict_add(struct zt_wbuf *w, const char *key, const void *val, size_t vlen);
 /* zt_dict_add_str() - NUL-terminated string value */

@@ -26,49 +26,63 @@ static int nc_blob(const void *dict, size_t len, const char *key, uint8_t **out)
 	return r;
 }
 
+/* The keys zt_netconf_parse() reads, found in one scan (zt_dict_index):
+ * each lookup then starts at its key's line instead of rescanning. */
+enum { NK_V, NK_NWID, NK_ID, NK_TS, NK_CTMD, NK_R, NK_F, NK_ML, NK_T, NK_MTU, NK_N, NK_COM, NK_IPS,
+       NK_ROUTES, NK_SPEC, NK_RULES, NK_CAP, NK_TAG, NK_COO, NK_DNS, NK_COUNT };
+static const char *const nc_keys[NK_COUNT] = {
+	"v", "nwid", "id", "ts", "ctmd", "r", "f", "ml", "t", "mtu", "n", "C", "I",
+	"RT", "S", "R", "CAP", "TAG", "COO", "DNS",
+};
+/* NC(k) - the (dict, len, key) arguments of a lookup of key k */
+#define NC(k) d + at[k], len - at[k], nc_keys[k]
+
 int zt_netconf_parse(struct zt_netconf *nc, const void *dict, size_t len)
 {
+	const uint8_t *d = dict;
+	size_t at[NK_COUNT];
 	uint8_t *b = NULL;
 	int l, rc = -EINVAL;
 	struct zt_rbuf r;
 
 	memset(nc, 0, sizeof(*nc));
-	nc->version = zt_dict_get_u64_def(dict, len, "v", 0);
-	if (zt_dict_get_u64(dict, len, "nwid", &nc->nwid) || !nc->nwid)
+	zt_dict_index(dict, len, nc_keys, NK_COUNT, at);
+	nc->version = zt_dict_get_u64_def(NC(NK_V), 0);
+	if (zt_dict_get_u64(NC(NK_NWID), &nc->nwid) || !nc->nwid)
 		return -EINVAL;
-	if (zt_dict_get_u64(dict, len, "id", &nc->issued_to))
+	if (zt_dict_get_u64(NC(NK_ID), &nc->issued_to))
 		return -EINVAL;
 	nc->issued_to &= 0xffffffffffULL;
 	if (!nc->issued_to)
 		return -EINVAL;
 	if (nc->version < 6)
 		return -EINVAL;
-	nc->ts = zt_dict_get_u64_def(dict, len, "ts", 0);
-	nc->ctmd = zt_dict_get_u64_def(dict, len, "ctmd", 1800000);
-	nc->revision = zt_dict_get_u64_def(dict, len, "r", 0);
-	nc->flags = zt_dict_get_u64_def(dict, len, "f", 0);
-	nc->multicast_limit = (unsigned)zt_dict_get_u64_def(dict, len, "ml", 32);
-	nc->type = zt_dict_get_u64_def(dict, len, "t", 0) == 1 ? ZT_NETWORK_PUBLIC : ZT_NETWORK_PRIVATE;
+	nc->ts = zt_dict_get_u64_def(NC(NK_TS), 0);
+	nc->ctmd = zt_dict_get_u64_def(NC(NK_CTMD), 1800000);
+	nc->revision = zt_dict_get_u64_def(NC(NK_R), 0);
+	nc->flags = zt_dict_get_u64_def(NC(NK_F), 0);
+	nc->multicast_limit = (unsigned)zt_dict_get_u64_def(NC(NK_ML), 32);
+	nc->type = zt_dict_get_u64_def(NC(NK_T), 0) == 1 ? ZT_NETWORK_PUBLIC : ZT_NETWORK_PRIVATE;
 	{
-		uint64_t mtu = zt_dict_get_u64_def(dict, len, "mtu", ZT_DEFAULT_MTU);
+		uint64_t mtu = zt_dict_get_u64_def(NC(NK_MTU), ZT_DEFAULT_MTU);
 		if (mtu < 1280)
 			mtu = 1280;
 		if (mtu > 10000)
 			mtu = 10000;
 		nc->mtu = (unsigned)mtu;
 	}
-	if (zt_dict_get_str(dict, len, "n", nc->name, sizeof(nc->name)) == -ENOSPC) {
+	if (zt_dict_get_str(NC(NK_N), nc->name, sizeof(nc->name)) == -ENOSPC) {
 		char *tmp = malloc(len + 1);
 		if (!tmp)
 			return -ENOMEM;
-		zt_dict_get_str(dict, len, "n", tmp, len + 1);
+		zt_dict_get_str(NC(NK_N), tmp, len + 1);
 		memcpy(nc->name, tmp, sizeof(nc->name) - 1);
 		nc->name[sizeof(nc->name) - 1] = 0;
 		free(tmp);
 	}
 
 	/* C: our COM */
-	l = nc_blob(dict, len, "C", &b);
+	l = nc_blob(NC(NK_COM), &b);
 	if (l == -ENOMEM)
 		return l;
 	if (l > 0) {
@@ -80,7 +94,7 @@ int zt_netconf_parse(struct zt_netconf *nc, const void *dict, size_t len)
 	b = NULL;
 
 	/* I: static IPs */
-	l = nc_blob(dict, len, "I", &b);
+	l = nc_blob(NC(NK_IPS), &b);
 	if (l == -ENOMEM)
 		return l;
 	if (l > 0) {
@@ -99,7 +113,7 @@ int zt_netconf_parse(struct zt_netconf *nc, const void *dict, size_t len)
 	b = NULL;
 
 	/* RT: routes */
-	l = nc_blob(dict, len, "RT", &b);
+	l = nc_blob(NC(NK_ROUTES), &b);
 	if (l == -ENOMEM)
 		return l;
 	if (l > 0) {
@@ -123,7 +137,7 @@ int zt_netconf_parse(struct zt_netconf *nc, const void *dict, size_t len)
 	b = NULL;
 
 	/* S: specialists */
-	l = nc_blob(dict, len, "S", &b);
+	l = nc_blob(NC(NK_SPEC), &b);
 	if (l == -ENOMEM)
 		return l;
 	if (l > 0) {
@@ -135,7 +149,7 @@ int zt_netconf_parse(struct zt_netconf *nc, const void *dict, size_t len)
 	b = NULL;
 
 	/* R: rules; absent means none, which drops everything (official behaviour) */
-	l = nc_blob(dict, len, "R", &b);
+	l = nc_blob(NC(NK_RULES), &b);
 	if (l == -ENOMEM)
 		return l;
 	if (l > 0) {
@@ -149,10 +163,9 @@ int zt_netconf_parse(struct zt_netconf *nc, const void *dict, size_t len)
 
 	/* CAP, TAG, COO: skip-parse to check their framing */
 	{
-		static const char *keys[3] = { "CAP", "TAG", "COO" };
 		for (int k = 0; k < 3; k++) {
 			size_t p = 0;
-			l = nc_blob(dict, len, keys[k], &b);
+			l = nc_blob(NC(NK_CAP + k), &b);
 			if (l == -ENOMEM)
 				return l;
 			while (l > 0 && p < (size_t)l) {
@@ -169,7 +182,7 @@ int zt_netconf_parse(struct zt_netconf *nc, const void *dict, size_t len)
 	}
 
 	/* DNS */
-	l = nc_blob(dict, len, "DNS", &b);
+	l = nc_blob(NC(NK_DNS), &b);
 	if (l == -ENOMEM)
 		return l;
 	if (l >= 128) {
@@ -190,6 +203,8 @@ out:
 	free(b);
 	return rc;
 }
+
+#undef NC
 
 int zt_netconf_build(const struct zt_netconf *nc, struct zt_wbuf *w)
 {
