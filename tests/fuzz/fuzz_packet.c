@@ -4,10 +4,15 @@
  * mode bit 0: the bytes are a verb byte + payload that the harness armors
  * (cipher 1) as if from the known peer, so the fuzzer reaches the verb
  * handlers past the MAC; bit 1: LZ4-compress first; otherwise raw datagram.
+ * The engine hosts a controller (an in-memory store: networks
+ * bd091a62a9000000-03, even ones public, odd ones private with a token, with
+ * an IPv4 pool and route), so NETWORK_CONFIG_REQUESTs reach its decisions
+ * (authorization, token, version metadata, address assignment).
  * Time advances 300 ms per record so hold queues and fragments expire; the
  * engine's background runs when the deadline it returned is due, as
  * loop_run() in service/svc_loop.c does (running it after every record,
  * as before, spent two thirds of the time walking the peer table). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +22,7 @@
 #include "node/buf.h"
 #include "node/crypto.h"
 #include "node/peer_internal.h"
+#include "zt_controller.h"
 
 static const char *SELF_SEC = "bd091a62a9:0:38c2631b54877d05c1f96c02efa29584de7309fd10aa6bf11673bc52188510635f30fb46666ab73953c97b07c1a5953e8b24b941457ad9d7dfa3cc32d4e90307:5705439130a3e01a8e15ae4c50698a4d8c0cc83b183b4f7b70cd9277e2c28cd6c6d3346802978f70b164fde694ae6d93497e3b34af14c2c6a0447d5a72dbbe9a";
 static const char *PEER_SEC = "538993822b:0:2bbe3f58a13773d6234a3412859a3a24d4d82fa470b458d9a4ef1d4a0fd9ea265a3a84f11cc1713d756350db2f24aef3fd7a0210f12c938818a0a6d6588d8eff:bb3be54b21ddab027db2c1b5008abad39691e57779bcdf143171f1cef3640ca3bb325d77b16a87621bd2c66233270807dc4bfe1eb8bd45425b3825130a538c02";
@@ -60,6 +66,82 @@ static int w_send(void *u, int64_t s, const struct sockaddr_storage *to, const v
 	return 0;
 }
 
+/* the controller's store: a few networks, the last members it saw */
+#define FZ_MEMBERS 8
+static struct zt_ctl_member fz_members[FZ_MEMBERS];
+static unsigned fz_next_member;
+
+static int ctl_network_get(void *u, uint64_t nwid, struct zt_ctl_network *out)
+{
+	struct sockaddr_in *a = (struct sockaddr_in *)&out->pools[0].start;
+	struct sockaddr_in *b = (struct sockaddr_in *)&out->pools[0].end;
+	struct sockaddr_in *t = (struct sockaddr_in *)&out->routes[0].target;
+
+	(void)u;
+	if ((nwid >> 24) != zt_node_address(node) || (nwid & 0xffffff) > 3)
+		return -ENOENT;
+	zt_ctl_network_defaults(out, nwid);
+	out->is_private = (int)(nwid & 1);
+	out->v4_zt = 1;
+	out->v6_rfc4193 = (int)(nwid & 2);
+	out->n_pools = 1;
+	a->sin_family = b->sin_family = t->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(0x0a930001);
+	b->sin_addr.s_addr = htonl(0x0a9300fe);
+	t->sin_addr.s_addr = htonl(0x0a930000);
+	t->sin_port = htons(24);	/* prefix bits */
+	out->n_routes = 1;
+	if (nwid & 1) {
+		out->n_tokens = 1;
+		strcpy(out->tokens[0].token, "fuzztoken");
+	}
+	return 0;
+}
+
+static int ctl_member_get(void *u, uint64_t nwid, uint64_t address, struct zt_ctl_member *out)
+{
+	(void)u;
+	for (unsigned i = 0; i < FZ_MEMBERS; i++)
+		if (fz_members[i].nwid == nwid && fz_members[i].address == address) {
+			*out = fz_members[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int ctl_member_put(void *u, const struct zt_ctl_member *m)
+{
+	(void)u;
+	for (unsigned i = 0; i < FZ_MEMBERS; i++)
+		if (fz_members[i].nwid == m->nwid && fz_members[i].address == m->address) {
+			fz_members[i] = *m;
+			return 0;
+		}
+	fz_members[fz_next_member++ % FZ_MEMBERS] = *m;
+	return 0;
+}
+
+static int ctl_member_list(void *u, uint64_t nwid, uint64_t *out, int max)
+{
+	int k = 0;
+
+	(void)u;
+	for (unsigned i = 0; i < FZ_MEMBERS; i++)
+		if (fz_members[i].nwid == nwid) {
+			if (k < max)
+				out[k] = fz_members[i].address;
+			k++;
+		}
+	return k;
+}
+
+static const struct zt_controller_store ctl_store = {
+	.network_get = ctl_network_get,
+	.member_get = ctl_member_get,
+	.member_put = ctl_member_put,
+	.member_list = ctl_member_list,
+};
+
 static const struct zt_node_callbacks cbs = {
 	.version = ZT_NODE_CALLBACKS_VERSION,
 	.state_get = st_get,
@@ -70,8 +152,12 @@ static const struct zt_node_callbacks cbs = {
 static void setup(void)
 {
 	struct zt_identity self;
+	struct zt_controller *ctl;
 	if (zt_node_new(&node, NULL, &cbs, now) != ZT_OK)
 		abort();
+	if (zt_controller_new(&ctl, &ctl_store, NULL) != 0)
+		abort();
+	zt_node_set_controller(node, ctl);
 	zt_identity_from_string(&peer, PEER_SEC);
 	zt_identity_from_string(&self, SELF_SEC);
 	zt_identity_agree(&peer, &self, peer_key);
