@@ -40,6 +40,7 @@ else RUNS=${NC_BENCH_RUNS:-3}; SECS=${NC_BENCH_SECS:-5}; RRSECS=3; fi
 OUT=${NC_BENCH_OUT:-$BD/RESULTS.md}
 . "$ROOT/docker-test/lib/topo.sh"
 . "$ROOT/docker-test/lib/zt.sh"
+. "$ROOT/scripts/preload.sh"
 
 die() { echo "bench: $*" >&2; exit 1; }
 note() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -64,7 +65,11 @@ fi
 have() { command -v "$1" >/dev/null 2>&1; }
 mkdir -p "$BD/_build"
 PKG_LIBS=$(pkg-config --libs libsodium liblz4 json-c 2>/dev/null)
-${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$ROOT/include" -I"$ROOT" -o "$BD/_build/bench_engine" \
+# a sanitizer build (make asan, B=build-asan): the engine library is
+# instrumented, so the program linking it must be too
+SANFLAGS=""
+nm "$ZT_BINDIR/libztnode.a" 2>/dev/null | grep -q __asan_init && SANFLAGS="-fsanitize=address,undefined"
+${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 $SANFLAGS -Wall -Wextra -I"$ROOT/include" -I"$ROOT" -o "$BD/_build/bench_engine" \
 	"$BD/bench_engine.c" "$ZT_BINDIR/libztnode.a" $PKG_LIBS -lpthread || die "bench_engine.c does not build"
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$BD/_build/tcp_rr" "$BD/tcp_rr.c" -lpthread || die "tcp_rr.c does not build"
 TCPRR=$BD/_build/tcp_rr
@@ -79,6 +84,7 @@ cleanup() {
 	for p in "${BGPIDS[@]:-}"; do [ -n "$p" ] && kill -- "-$p" 2>/dev/null; done
 	for f in "$WORK"/*/zerotier-one.pid; do [ -f "$f" ] && topo_kill_pidfile "$f"; done
 	topo_teardown
+	nc_san_scan "$WORK"
 	[ -n "${NC_KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -106,7 +112,7 @@ stop() {
 	wait "$1" 2>/dev/null
 }
 # nc NODE - the preload prefix for node NODE's netcon
-ncenv() { echo "env LD_PRELOAD=$ICEPT ZT_NC_NETWORK=$WORK/$1/nc_$NWID"; }
+ncenv() { echo "env $(nc_preload_env "$ICEPT") ZT_NC_NETWORK=$WORK/$1/nc_$NWID"; }
 # rss_kb PID
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 

@@ -41,6 +41,7 @@ ZT_BINDIR=$BUILD/bin
 ARCH=$(uname -m)
 . "$DT/lib/topo.sh"
 . "$DT/lib/zt.sh"
+. "$ROOT/scripts/preload.sh"   # nc_san_scan for sanitizer runs
 
 die() { echo "test.sh: $*" >&2; exit 1; }
 [ -s "$BUILD/ready" ] || die "run docker-test/build.sh first"
@@ -97,6 +98,7 @@ cleanup() {
 		[ -f "$f" ] && topo_kill_pidfile "$f"
 	done
 	topo_teardown
+	nc_san_scan "$WORK"
 	[ -n "${NC_KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -21,6 +21,7 @@ B=${B:-build}
 BIN=$ROOT/$B
 CLI=$BIN/zerotier-cli
 ICEPT=$BIN/libzerotierintercept.so
+. "$ROOT/scripts/preload.sh"   # sanitizer builds: the ASan runtime first
 TMP=$(mktemp -d /tmp/netcon-demo.XXXXXX)
 PIDFILES=()
 PIDS=()
@@ -47,8 +48,15 @@ cleanup() {
 	done
 	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
 	sleep 0.3
+	# sanitizer runs (NC_TERM_WAIT, tests/run.sh): time for the exit-time leak scan
+	local t=$(( ${NC_TERM_WAIT:-0} * 10 ))
+	for p in "${PIDS[@]:-}"; do
+		while [ -n "$p" ] && [ "$t" -gt 0 ] && kill -0 "$p" 2>/dev/null &&
+			! grep -q '^[0-9]* (.*) Z ' "/proc/$p/stat" 2>/dev/null; do sleep 0.1; t=$((t - 1)); done
+	done
 	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
 	for n in "${NETNS[@]:-}"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null; done
+	nc_san_scan "$TMP"
 	[ -n "${NC_DEMO_KEEP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -157,10 +165,10 @@ step "node S: python3 -m http.server 8080 under LD_PRELOAD=$ICEPT ZT_NC_NETWORK=
 WWW=$TMP/www; mkdir -p "$WWW"
 echo "Hello from a network container on ZeroTier network $NWID" > "$WWW/hello.txt"
 head -c 1048576 /dev/urandom > "$WWW/random.bin"
-( cd "$WWW" && LD_PRELOAD=$ICEPT ZT_NC_NETWORK=$S/nc_$NWID exec python3 -m http.server 8080 ) >"$TMP/http.log" 2>&1 &
+( cd "$WWW" && exec env $(nc_preload_env "$ICEPT" python3) ZT_NC_NETWORK=$S/nc_$NWID python3 -m http.server 8080 ) >"$TMP/http.log" 2>&1 &
 PIDS+=($!)
 
-fetch_k() { LD_PRELOAD=$ICEPT ZT_NC_NETWORK=$K/nc_$NWID curl -sf --max-time 5 "$@"; }
+fetch_k() { env $(nc_preload_env "$ICEPT" curl) ZT_NC_NETWORK=$K/nc_$NWID curl -sf --max-time 5 "$@"; }
 step "node K: curl http://$SIP:8080/hello.txt under the preload (ZT_NC_NETWORK=$K/nc_$NWID)"
 retry 20 fetch_k -o "$TMP/got.txt" "http://$SIP:8080/hello.txt" || die "curl through K could not fetch from S"
 cmp -s "$TMP/got.txt" "$WWW/hello.txt" || die "fetched hello.txt differs"

@@ -12,6 +12,9 @@ NC_PIDS=()
 NC_NETNS=()
 NC_TMP=$(mktemp -d /tmp/netcon-test.XXXXXX)
 NC_FAILED=0
+# nc_preload_env LIB [PROGRAM]: the LD_PRELOAD (and, for sanitizer builds,
+# ASAN_OPTIONS) an unmodified program gets under the intercept library
+source "$ROOT/scripts/preload.sh"
 
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: ${2:-}"; NC_FAILED=1; }
@@ -19,12 +22,23 @@ skip() { echo "SKIP: $1: ${2:-}"; }
 
 nc_track() { NC_PIDS+=("$1"); }
 
+# nc_alive PID - PID runs (a zombie counts as gone)
+nc_alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z ' "/proc/$1/stat" 2>/dev/null; }
+
+# nc_cleanup - SIGTERM what this test started, give it up to NC_TERM_WAIT
+# seconds (0.2 by default; tests/run.sh sets 10 for sanitizer builds, whose
+# LeakSanitizer scan runs at exit), then SIGKILL what is left
 nc_cleanup() {
-	local p
+	local p t
 	for p in "${NC_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
 	sleep 0.2
+	t=$(awk -v w="${NC_TERM_WAIT:-0.2}" 'BEGIN {printf "%d", w * 10 - 2}')
+	for p in "${NC_PIDS[@]:-}"; do
+		while [ -n "$p" ] && [ "$t" -gt 0 ] && nc_alive "$p"; do sleep 0.1; t=$((t - 1)); done
+	done
 	for p in "${NC_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
 	for n in "${NC_NETNS[@]:-}"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null; done
+	nc_san_scan "$NC_TMP"
 	[ -n "${NC_KEEP:-}" ] || rm -rf "$NC_TMP"
 }
 trap nc_cleanup EXIT

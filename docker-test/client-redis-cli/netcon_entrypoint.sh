@@ -8,7 +8,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/checks.sh"
 nc_netcon_up
-RUN="env $(nc_netcon_env)"
+RUN="env $(nc_netcon_env redis-cli)"
 nc_raw_init netcon
 ip=$(nc_wait_ready monitor)
 nc_redis_checks "$ip" 6379

@@ -9,7 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/checks.sh"
 SSH_KEYDIR=${SSH_KEYDIR:-/opt/ssh}
 nc_netcon_up
-RUN="env $(nc_netcon_env)"
+RUN="env $(nc_netcon_env ssh)"
 nc_raw_init netcon
 ip=$(nc_wait_ready monitor)
 nc_ssh_checks "$ip" 22

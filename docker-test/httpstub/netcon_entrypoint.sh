@@ -10,4 +10,4 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 nc_netcon_up
 nc_www_prepare
 touch "$XCHG/netcon_ready"
-exec env $(nc_netcon_env) "$ZT_BINDIR/httpstub" -p 80 -d "$WWW"
+exec env $(nc_netcon_env "$ZT_BINDIR/httpstub") "$ZT_BINDIR/httpstub" -p 80 -d "$WWW"

@@ -33,5 +33,5 @@ EOF
 		cat
 	} >"$conf/httpd.conf"
 	touch "$XCHG/netcon_ready"
-	exec env $(nc_netcon_env) /usr/sbin/apache2 -f "$conf/httpd.conf" -DFOREGROUND
+	exec env $(nc_netcon_env /usr/sbin/apache2) /usr/sbin/apache2 -f "$conf/httpd.conf" -DFOREGROUND
 }

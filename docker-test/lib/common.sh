@@ -169,11 +169,22 @@ nc_wait_tap() {
 	return 1
 }
 
-# nc_netcon_env - the environment an application gets inside the netcon:
-# LD_PRELOAD and ZT_NC_NETWORK, nothing else changed.
+# nc_preload_env (scripts/preload.sh) handles sanitizer builds of the library
+# when the harness runs in place; an image has only the plain preload
+if [ -f "$(dirname "${BASH_SOURCE[0]}")/../../scripts/preload.sh" ]; then
+	. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/preload.sh"
+else
+	nc_preload_env() { echo "LD_PRELOAD=$1"; }
+fi
+
+# nc_netcon_env [PROGRAM] - the environment an application (PROGRAM, when
+# named) gets inside the netcon: LD_PRELOAD and ZT_NC_NETWORK, nothing else
+# changed (for a sanitizer build also the ASan runtime, see scripts/preload.sh)
 nc_netcon_env() {
 	[ -n "${NC_DRY_ADDR:-}" ] && return 0
-	echo "LD_PRELOAD=$NC_PRELOAD ZT_NC_NETWORK=$ZT_HOME/nc_$NWID"
+	local pre
+	pre=$(nc_preload_env "$NC_PRELOAD" "${1:-}") || { log "${1:-program} cannot run under a sanitizer build of the library"; pre="LD_PRELOAD=$NC_PRELOAD"; }
+	echo "$pre ZT_NC_NETWORK=$ZT_HOME/nc_$NWID"
 }
 
 # nc_netcon_up - start the netcon daemon, wait for our address and the RPC
@@ -209,7 +220,7 @@ nc_monitor_up() {
 		nc_start_daemon zerotier-netcon-service || { nc_result FAIL "monitor netcon daemon did not start"; exit 1; }
 		MONITOR_ADDR=$(nc_wait_addr) || { nc_result FAIL "monitor got no address on $NWID"; exit 1; }
 		nc_wait_socket "$ZT_HOME/nc_$NWID" || { nc_result FAIL "no RPC socket on the monitor"; exit 1; }
-		RUN="env $(nc_netcon_env)"
+		RUN="env $(nc_netcon_env curl)"
 	fi
 	log "monitor address $MONITOR_ADDR ($MONITOR_MODE)"
 	echo "$MONITOR_ADDR" >"$XCHG/monitor_addr"

@@ -26,4 +26,4 @@ index-file.names = ( "index.html" )
 mimetype.assign = ( ".txt" => "text/plain", "" => "application/octet-stream" )
 EOF
 touch "$XCHG/netcon_ready"
-exec env $(nc_netcon_env) lighttpd -D -f "$conf/lighttpd.conf"
+exec env $(nc_netcon_env lighttpd) lighttpd -D -f "$conf/lighttpd.conf"

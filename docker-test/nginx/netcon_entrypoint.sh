@@ -31,4 +31,4 @@ http {
 }
 EOF
 touch "$XCHG/netcon_ready"
-exec env $(nc_netcon_env) nginx -p "$conf" -c "$conf/nginx.conf"
+exec env $(nc_netcon_env nginx) nginx -p "$conf" -c "$conf/nginx.conf"

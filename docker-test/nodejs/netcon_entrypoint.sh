@@ -10,4 +10,4 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 nc_netcon_up
 nc_www_prepare
 touch "$XCHG/netcon_ready"
-exec env $(nc_netcon_env) node "$HERE/httpserver.js" 80 "$WWW"
+exec env $(nc_netcon_env node) node "$HERE/httpserver.js" 80 "$WWW"

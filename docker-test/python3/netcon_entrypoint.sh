@@ -13,4 +13,4 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 cd "$WWW" || exit 1
 touch "$XCHG/netcon_ready"
-exec env $(nc_netcon_env) "$py" -m http.server 80
+exec env $(nc_netcon_env "$py") "$py" -m http.server 80

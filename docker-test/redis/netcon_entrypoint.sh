@@ -11,5 +11,5 @@ nc_netcon_up
 conf="$APPDIR/redis"
 mkdir -p "$conf"
 touch "$XCHG/netcon_ready"
-exec env $(nc_netcon_env) redis-server --port 6379 --bind 0.0.0.0 --protected-mode no \
+exec env $(nc_netcon_env redis-server) redis-server --port 6379 --bind 0.0.0.0 --protected-mode no \
 	--save "" --appendonly no --dir "$conf" --daemonize no --logfile "$conf/redis.log"

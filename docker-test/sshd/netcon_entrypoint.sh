@@ -12,4 +12,4 @@ nc_www_prepare
 SSH_KEYDIR=${SSH_KEYDIR:-/opt/ssh}
 cfg=$(nc_sshd_config "$APPDIR/sshd" 22)
 touch "$XCHG/netcon_ready"
-exec env $(nc_netcon_env) /usr/sbin/sshd -D -e -f "$cfg"
+exec env $(nc_netcon_env /usr/sbin/sshd) /usr/sbin/sshd -D -e -f "$cfg"

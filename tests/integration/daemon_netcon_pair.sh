@@ -96,13 +96,12 @@ while True:
     d += x
 print(d.decode().strip())
 PY
-	# sanitizer builds: the ASan runtime must come first in the preload list
-	PRE=$IC; asan=$(ldd "$IC" | awk '/libasan/ {print $3}')
-	[ -n "$asan" ] && PRE="$asan $IC"
-	LD_PRELOAD=$PRE ZT_NC_NETWORK=$HB/nc_$NW timeout 30 python3 "$NC_TMP/srv.py" >"$NC_TMP/srv.out" 2>&1 &
+	# sanitizer builds: the ASan runtime first (scripts/preload.sh)
+	PRE=$(nc_preload_env "$IC" python3)
+	env $PRE ZT_NC_NETWORK=$HB/nc_$NW timeout 30 python3 "$NC_TMP/srv.py" >"$NC_TMP/srv.out" 2>&1 &
 	SP=$!; nc_track $SP
 	WAIT_S=10 wait_for grep -q listening "$NC_TMP/srv.out"
-	out=$(LD_PRELOAD=$PRE ZT_NC_NETWORK=$HA/nc_$NW timeout 20 python3 "$NC_TMP/cli.py" 10.147.20.2 2>&1)
+	out=$(env $PRE ZT_NC_NETWORK=$HA/nc_$NW timeout 20 python3 "$NC_TMP/cli.py" 10.147.20.2 2>&1)
 	[ "$out" = "echo:hello netcon" ] && pass "tcp: A's program talks to B's program over the netcon network" ||
 		fail "tcp: exchange" "client said '$out', server: $(cat "$NC_TMP/srv.out")"
 	kill $SP 2>/dev/null

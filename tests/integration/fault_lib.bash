@@ -68,7 +68,7 @@ net_up() {
 # the runtime preloaded; LeakSanitizer is off for them (their own leaks at
 # exit are not ours, and its exit status 23 would read as a failure)
 APP_ENV=()
-[ "$NC_ASAN" = 1 ] && APP_ENV=(ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS})
+[ "$NC_ASAN" = 1 ] && APP_ENV=("ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
 # in_net HOME CMD... - run CMD under the preload on HOME's network port
 in_net() { local h=$1; shift; env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="${NC_SOCK[$h]}" "$@"; }
 # net_bg HOME LOG CMD... - the same in the background, output to LOG; BG_PID

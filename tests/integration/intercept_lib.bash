@@ -8,20 +8,17 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 ICEPT_SO=${NC_ICEPT_SO:-$BIN/libzerotierintercept.so}
-# A sanitizer build (make asan) of the library would need the ASan runtime
-# preloaded into uninstrumented programs, where some deadlock at start (curl
-# in setlocale, with or without our library). Use the regular build's
-# library then (the servers in nc_twostack stay instrumented), or skip.
-if [ -e "$ICEPT_SO" ] && ldd "$ICEPT_SO" 2>/dev/null | grep -q 'lib\(a\|ub\)san'; then
-	if [ -e "$ROOT/build/libzerotierintercept.so" ] &&
-	   ! ldd "$ROOT/build/libzerotierintercept.so" | grep -q 'lib\(a\|ub\)san'; then
-		echo "# $ICEPT_SO is a sanitizer build: preloading build/libzerotierintercept.so instead"
-		ICEPT_SO=$ROOT/build/libzerotierintercept.so
-	else
-		ICEPT_SO_SANITIZED=1
-	fi
-fi
-ICEPT_PRELOAD=$ICEPT_SO
+# icept_env PROGRAM - the preload environment for PROGRAM (scripts/preload.sh:
+# a sanitizer build of the library gets the ASan runtime first; programs that
+# cannot start under it get the regular build's library)
+# (PROGRAM may come after "timeout N" and "env VAR=...": the first other word)
+icept_env() {
+	local a
+	for a in "$@"; do
+		case "$a" in timeout | env | -* | [0-9]* | *=*) ;; *) break ;; esac
+	done
+	nc_preload_env "$ICEPT_SO" "$a" || echo "LD_PRELOAD=$ICEPT_SO"
+}
 TWOSTACK=${NC_TWOSTACK:-$BIN/tools/nc_twostack}
 NC_A=$NC_TMP/nc_a
 NC_B=$NC_TMP/nc_b
@@ -33,8 +30,8 @@ IP6_B=fd00::2
 # icept_require - skip the whole test when the pieces are not built
 icept_require() {
 	local f
-	if [ -n "${ICEPT_SO_SANITIZED:-}" ]; then
-		skip "${ICEPT_TEST:-intercept}" "only a sanitizer build of the library (cannot be preloaded into uninstrumented programs); run 'make all' too"
+	if nc_preload_sanitized "$ICEPT_SO" && ! nc_preload_env "$ICEPT_SO" curl >/dev/null; then
+		skip "${ICEPT_TEST:-intercept}" "sanitizer build: curl cannot start under the ASan runtime (scripts/preload.sh) and build/libzerotierintercept.so is missing; run 'make all' too"
 		exit 0
 	fi
 	for f in "$ICEPT_SO" "$TWOSTACK" "$@"; do
@@ -58,8 +55,8 @@ icept_start_twostack() {
 }
 
 # in_a CMD... / in_b CMD... - run CMD under the preload on stack A / B
-in_a() { env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$NC_A" "$@"; }
-in_b() { env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$NC_B" "$@"; }
+in_a() { env $(icept_env "$@") ZT_NC_NETWORK="$NC_A" "$@"; }
+in_b() { env $(icept_env "$@") ZT_NC_NETWORK="$NC_B" "$@"; }
 
 # icept_bigfile PATH - 10 MB of random bytes; prints its md5
 icept_bigfile() {
@@ -83,7 +80,7 @@ icept_bg() {
 	local sock=$NC_A log=$2
 	[ "$1" = b ] && sock=$NC_B
 	shift 2
-	env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$sock" "$@" >"$log" 2>&1 &
+	env $(icept_env "$@") ZT_NC_NETWORK="$sock" "$@" >"$log" 2>&1 &
 	BG_PID=$!
 	nc_track "$BG_PID"
 }

@@ -15,7 +15,7 @@ P=$(free_port); C=$(free_port)
 nc_track $!
 WAIT_S=10 wait_for grep -q ready "$NC_TMP/nsrv.out"
 "$PROBE" client 127.0.0.1 127.0.0.1 "$P" "$C" ::1 >"$NC_TMP/native.out" 2>&1
-env LD_PRELOAD="$ICEPT_PRELOAD" "$PROBE" client 127.0.0.1 127.0.0.1 "$P" "$C" ::1 >"$NC_TMP/idle.out" 2>&1
+env $(icept_env "$PROBE") "$PROBE" client 127.0.0.1 127.0.0.1 "$P" "$C" ::1 >"$NC_TMP/idle.out" 2>&1
 if ! grep -q '^FAIL' "$NC_TMP/native.out" && grep -q '^PASS' "$NC_TMP/native.out"; then
 	pass "icept_probe passes natively ($(grep -c '^PASS' "$NC_TMP/native.out") checks)"
 else
@@ -68,13 +68,13 @@ except OSError as e:
 
 # 4. no daemon / not joined / stale socket: fail fast, never hang
 t0=$(date +%s%N)
-env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$NC_TMP/nc_nosuchnetwork" curl -s --max-time 20 http://10.147.17.1:1/ >/dev/null 2>&1
+env $(icept_env curl) ZT_NC_NETWORK="$NC_TMP/nc_nosuchnetwork" curl -s --max-time 20 http://10.147.17.1:1/ >/dev/null 2>&1
 rc=$?
 t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
 [ $rc = 7 ] && [ $ms -lt 3000 ] && pass "not joined: curl fails at once ($ms ms, exit 7)" \
 	|| fail "not joined: curl fails fast" "rc=$rc after $ms ms"
-out=$(env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$NC_TMP/nc_nosuchnetwork" ZT_NC_DEBUG=1 python3 -c '
+out=$(env $(icept_env python3) ZT_NC_NETWORK="$NC_TMP/nc_nosuchnetwork" ZT_NC_DEBUG=1 python3 -c '
 import socket
 try:
     socket.socket()
@@ -84,7 +84,7 @@ echo "$out" | grep -q "errno 101" && echo "$out" | grep -q "not joined" \
 	&& pass "not joined: socket() fails with ENETUNREACH and a diagnostic" \
 	|| fail "not joined: ENETUNREACH" "$out"
 python3 -c "import socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind('$NC_TMP/nc_stale')"
-out=$(env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$NC_TMP/nc_stale" timeout 10 python3 -c '
+out=$(env $(icept_env python3) ZT_NC_NETWORK="$NC_TMP/nc_stale" timeout 10 python3 -c '
 import socket
 try:
     socket.socket()
@@ -122,7 +122,7 @@ for mode in version id garbage; do
 	BPID=$!
 	nc_track $BPID
 	WAIT_S=5 wait_for grep -q ready "$NC_TMP/badsrv.out"
-	out=$(env LD_PRELOAD="$ICEPT_PRELOAD" ZT_NC_NETWORK="$NC_TMP/nc_bad" timeout 10 python3 -c '
+	out=$(env $(icept_env python3) ZT_NC_NETWORK="$NC_TMP/nc_bad" timeout 10 python3 -c '
 import socket
 try:
     socket.socket()

@@ -50,9 +50,9 @@ if WAIT_S=30 wait_for net_ok "$HA" "$NW2" && WAIT_S=30 wait_for net_ok "$HB" "$N
 	for k in 1 2; do
 		mkdir -p "$NC_TMP/www$k"; echo "network $k content" > "$NC_TMP/www$k/id.txt"
 	done
-	( cd "$NC_TMP/www1" && exec env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="$HA/nc_$NW1" python3 -m http.server --bind "$PFX1.1" 8081 ) >"$NC_TMP/h1.log" 2>&1 & nc_track $!
-	( cd "$NC_TMP/www2" && exec env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="$HA/nc_$NW2" python3 -m http.server --bind "$PFX2.1" 8081 ) >"$NC_TMP/h2.log" 2>&1 & nc_track $!
-	get() { env LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="$HB/nc_$1" curl -sf --max-time 5 "http://$2:8081/id.txt"; }
+	( cd "$NC_TMP/www1" && exec env $(nc_preload_env "$ICEPT" python3) ZT_NC_NETWORK="$HA/nc_$NW1" python3 -m http.server --bind "$PFX1.1" 8081 ) >"$NC_TMP/h1.log" 2>&1 & nc_track $!
+	( cd "$NC_TMP/www2" && exec env $(nc_preload_env "$ICEPT" python3) ZT_NC_NETWORK="$HA/nc_$NW2" python3 -m http.server --bind "$PFX2.1" 8081 ) >"$NC_TMP/h2.log" 2>&1 & nc_track $!
+	get() { env $(nc_preload_env "$ICEPT" curl) ZT_NC_NETWORK="$HB/nc_$1" curl -sf --max-time 5 "http://$2:8081/id.txt"; }
 	WAIT_S=20 wait_for get "$NW1" "$PFX1.1"; WAIT_S=20 wait_for get "$NW2" "$PFX2.1"
 	g1=$(get "$NW1" "$PFX1.1"); g2=$(get "$NW2" "$PFX2.1")
 	[ "$g1" = "network 1 content" ] && [ "$g2" = "network 2 content" ] \
