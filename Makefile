@@ -225,7 +225,7 @@ compat: deps
 # tests (tests/run.sh -l); .ci/run uses ASAN_CI_TESTS.
 ASAN_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 ASAN_TESTS ?=
-asan:
+asan: deps
 	$(MAKE) B=build-asan OPT="-O1 -g" SAN="$(ASAN_SAN)" all
 	$(MAKE) fuzz-build build/libzerotierintercept.so
 	B=build-asan NC_FUZZ_B=build NC_FUZZ_SECONDS=0 tests/run.sh $(if $(strip $(ASAN_TESTS)),-l "$(ASAN_TESTS)")

@@ -76,8 +76,9 @@ run_one() {   # run_one NAME TIMEOUT CMD...
 	elif [ "$f" -gt 0 ]; then
 		grep -v -E '^(PASS|SKIP): ' "$out" | tail -n 30 | sed 's/^/    /'
 	fi
-	if [ "$NC_SAN" = 1 ] && grep -q -a 'runtime error:' "$out"; then
-		grep -a -A25 'runtime error:' "$out" | head -n 60 >"$SANLOG/ubsan.out.$name"
+	# (PASS/FAIL/SKIP lines are the tests' own words, not reports)
+	if [ "$NC_SAN" = 1 ] && grep -a -v -E '^(PASS|FAIL|SKIP): ' "$out" | grep -q -a ': runtime error: '; then
+		grep -a -v -E '^(PASS|FAIL|SKIP): ' "$out" | grep -a -A25 ': runtime error: ' | head -n 60 >"$SANLOG/ubsan.out.$name"
 	fi
 	san_reports "$name" || f=$((f + $?))
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
