@@ -40,18 +40,25 @@
 /* TCP timer period. lwIP's default is 250 ms: the fast timer (delayed ACKs)
  * every 250 ms and the slow timer, the unit of every RTO, every 500 ms. Its
  * RTT estimator cannot go below 3 slow ticks (sv settles at 3 when every
- * sample is 0 ticks), so on a sub-millisecond path the smallest
- * retransmission timeout is 1.5 s, doubled per retry: under 5% loss, where
- * a lost retransmission or a window too small for three duplicate ACKs
- * leaves only the timeout, the connection mostly waits. At 50 ms the RTO
- * floor is 300 ms and a delayed ACK waits at most 50 ms. The price: while
- * a TCP connection exists (also in TIME_WAIT) the stack's tcpip thread
- * wakes 20 times a second instead of 4. NC_LWIP_TMR_MS overrides it
+ * sample is 0 ticks), so on a fast path the smallest retransmission timeout
+ * is 1.5 s, doubled per retry. Under 5% loss the congestion window stays at
+ * a few segments, too few for three duplicate ACKs after many losses, so
+ * recovery is mostly by timeout and the connection mostly waits
+ * (tests/tools/lwip_loss: 99% of the transfer time in stalls). At 25 ms the
+ * RTO floor is 150 ms (Linux's minimum is 200 ms) and a delayed ACK waits at
+ * most 25 ms. The prices: while the stack has a TCP connection (also in
+ * TIME_WAIT) its tcpip thread wakes 40 times a second instead of 4 (about
+ * 1 ms of CPU a second); and a connection to a peer that stopped answering
+ * gives up (ETIMEDOUT) after TCP_MAXRTX = 12 doubling timeouts from that
+ * base, ~2.3 min on a fast path instead of ~22 min (lwIP allows at most 12;
+ * Linux gives up after ~15 min, Windows after ~30 s). bench/PROFILE.md, "lwIP built from source", has
+ * the numbers for 250, 100, 50, 25 and 10 ms. NC_LWIP_TMR_MS overrides it
  * (make LWIP_OPTS=-DNC_LWIP_TMR_MS=...) for measurements. */
 #ifndef NC_LWIP_TMR_MS
-#define NC_LWIP_TMR_MS 50
+#define NC_LWIP_TMR_MS 25
 #endif
 #define TCP_TMR_INTERVAL NC_LWIP_TMR_MS
+
 
 /* Maximum segment lifetime; TIME_WAIT lasts 2 * TCP_MSL. lwIP's 60 s (120 s
  * of TIME_WAIT) holds each closed connection's local port for two minutes,
