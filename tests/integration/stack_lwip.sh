@@ -8,6 +8,8 @@
 #    where stack/lwipopts.h means them to (TCP_TMR_INTERVAL, TCP_MSL);
 # 2. symbols: the build exports every symbol Debian's library exports, plus
 #    only netcon_lwip_info;
+# 2b. the stack refuses a netcon build whose record does not match its
+#    headers (a copy with TCP_WND patched);
 # 3. the daemon says in its log which library it loaded, from where;
 # 4. real traffic: a daemon on our build and one on Debian's library (its
 #    HOME/liblwip.so, as a user's copy would be) move 4 MB both ways intact.
@@ -16,8 +18,8 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/daemon_lib.bash"
 source "$(dirname "$0")/fault_lib.bash"
-X=$BIN/tools/fault_xfer PD=$BIN/lwip-abi/probe-debian PN=$BIN/lwip-abi/probe-netcon
-need_bins "$SVC" "$CLI" "$IDTOOL" "$ICEPT" "$X" "$PD" || exit 1
+X=$BIN/tools/fault_xfer PD=$BIN/lwip-abi/probe-debian PN=$BIN/lwip-abi/probe-netcon LL=$BIN/tools/lwip_loss
+need_bins "$SVC" "$CLI" "$IDTOOL" "$ICEPT" "$X" "$PD" "$LL" || exit 1
 LIB=$BIN/liblwip.so
 SYS=$(ls /usr/lib/*/liblwip.so.0 /usr/lib/liblwip.so.0 2>/dev/null | head -n 1)
 [ -f "$LIB" ] && [ -n "$SYS" ] || { fail "libraries" "no $LIB or no packaged liblwip.so.0"; exit 1; }
@@ -65,6 +67,32 @@ if [ $ours = 1 ]; then
 	[ -z "$missing" ] && [ "$extra" = "netcon_lwip_info " ] &&
 		pass "symbols: all $(wc -l <"$NC_TMP/sym.debian") of Debian's exported, plus netcon_lwip_info" ||
 		fail "symbols" "missing: ${missing:-none}; extra: ${extra:-none}"
+
+	# ---- 2b. the stack refuses a netcon build that does not match its headers:
+	# a copy whose netcon_lwip_info says TCP_WND 0x1ffff (byte-patched) ----
+	if python3 - "$LIB" "$NC_TMP/bad.so" "$(nm -D --defined-only "$LIB" | awk '$3 == "netcon_lwip_info" {print $1}')" <<'PY'
+import struct, sys
+src, dst, sym = sys.argv[1], sys.argv[2], int(sys.argv[3], 16)
+b = bytearray(open(src, "rb").read())
+phoff, = struct.unpack_from("<Q", b, 0x20); phsz, phn = struct.unpack_from("<HH", b, 0x36)
+for i in range(phn):
+    t, _, off, va, _, fsz = struct.unpack_from("<IIQQQQ", b, phoff + i * phsz)
+    if t == 1 and va <= sym < va + fsz:
+        o = off + sym - va + 60          # struct nc_lwip_info.tcp_wnd
+        assert struct.unpack_from("<I", b, o)[0] == 0xFFFF
+        struct.pack_into("<I", b, o, 0x1FFFF)
+        open(dst, "wb").write(b)
+        sys.exit(0)
+sys.exit(1)
+PY
+	then
+		env "${APP_ENV[@]}" LWIP="$NC_TMP/bad.so" timeout 20 "$LL" 1 0 0 >"$NC_TMP/bad.out" 2>&1; rc=$?
+		[ $rc = 1 ] && grep -q "layouts or window options other than" "$NC_TMP/bad.out" &&
+			pass "guard: a copy of the build whose record says TCP_WND 0x1ffff is refused at load" ||
+			fail "guard" "exit $rc: $(head -c 300 "$NC_TMP/bad.out")"
+	else
+		fail "guard: patch a copy of netcon_lwip_info" "no loadable segment holds it, or its tcp_wnd is not 0xFFFF"
+	fi
 fi
 
 # ---- 3 and 4: A loads build/liblwip.so, B its HOME/liblwip.so = Debian's ----
