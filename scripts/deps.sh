@@ -21,12 +21,15 @@ lwip_debsrc() {
 		echo "note: no deb-src entry for lwip; liblwip.so will be Debian's packaged build (as root, make deps adds one)" >&2
 		return 0
 	}
-	if [ -f "$d/debian.sources" ]; then
-		sed -n '/^Types:/,/^$/p' "$d/debian.sources" | sed 's/^Types:.*/Types: deb-src/' >"$f.sources"
-	elif [ -f /etc/apt/sources.list ]; then
-		grep -E '^deb[[:space:]]' /etc/apt/sources.list | sed 's/^deb[[:space:]]/deb-src /' >"$f.list"
+	# an entry may exist with a stale index: then only refresh
+	if ! grep -rqsE '^(Types:.*deb-src|deb-src[[:space:]])' /etc/apt/sources.list $d/; then
+		if [ -f "$d/debian.sources" ]; then
+			sed -n '/^Types:/,/^$/p' "$d/debian.sources" | sed 's/^Types:.*/Types: deb-src/' >"$f.sources"
+		elif [ -f /etc/apt/sources.list ]; then
+			grep -E '^deb[[:space:]]' /etc/apt/sources.list | sed 's/^deb[[:space:]]/deb-src /' >"$f.list"
+		fi
+		echo "added a deb-src entry for Debian's lwip source package ($(ls $f.* 2>/dev/null))"
 	fi
-	echo "added a deb-src entry for Debian's lwip source package ($(ls $f.* 2>/dev/null))"
 	apt-get update -qq >/dev/null 2>&1 || true
 	apt-cache showsrc lwip >/dev/null 2>&1 ||
 		echo "note: still no lwip source package (offline?); liblwip.so will be Debian's packaged build" >&2
