@@ -104,7 +104,8 @@ $(B)/libzerotierintercept.so: $(ICEPT_OBJ)
 # lifetimes (see there). Without the source (no deb-src entry, no network,
 # LWIP_FROM_SOURCE=0) $(B)/liblwip.so is Debian's packaged library, unchanged,
 # and everything still works: the stack is compiled against Debian's headers
-# either way. `make lwip-info` says which one $(B)/liblwip.so is.
+# either way (to retry after a fallback: rm $(B)/liblwip.so). `make lwip-info`
+# says which one $(B)/liblwip.so is.
 LWIP_SYS := $(firstword $(wildcard /usr/lib/*/liblwip.so.0 /usr/lib/liblwip.so.0))
 LWIP_SRCDIR ?= build/lwip-src
 LWIP_FROM_SOURCE ?= 1
