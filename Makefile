@@ -191,8 +191,9 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/libztfuzz.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(B)/libztfuzz.a $(PKG_LIBS) -lpthread -ldl
 fuzz-build: $(FUZZ_BINS)
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 fuzz: fuzz-build
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # ---- the two front-door commands ----
 deps:

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# scripts/fuzz.sh SECONDS - longer fuzzing runs (`make fuzz`): each built
-# build/fuzz/fuzz_* for SECONDS on a working copy of its corpus
-# (build/fuzz-corpus/<target>, seeded from tests/fuzz/corpus/<target>),
-# logging executions per target to build/fuzz-logs/<target>.log.
+# scripts/fuzz.sh SECONDS [TARGET...] - longer fuzzing runs (`make fuzz`,
+# `make fuzz FUZZ_TARGETS="netconf packet"`): each built build/fuzz/fuzz_*
+# (or the named ones), one at a time, for SECONDS on a working copy of its
+# corpus (build/fuzz-corpus/<target>, seeded from tests/fuzz/corpus/<target>),
+# logging executions per target to build/fuzz-logs/<target>.log. Record runs
+# in tests/fuzz/FUZZ-LOG.md.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 B=${B:-build}
 SECS=${1:-60}
+shift || true
 mkdir -p "$B/fuzz-logs" "$B/fuzz-artifacts"
 status=0
 for f in "$B"/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	name=$(basename "$f"); t=${name#fuzz_}
+	if [ $# -gt 0 ]; then
+		case " $* " in *" $t "*) ;; *) continue ;; esac
+	fi
 	corpus=$B/fuzz-corpus/$t
 	mkdir -p "$corpus"
 	[ -d "tests/fuzz/corpus/$t" ] && cp -n "tests/fuzz/corpus/$t"/* "$corpus/" 2>/dev/null
