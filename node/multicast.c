@@ -21,7 +21,7 @@ static struct zt_mc_entry *mc_find(struct zt_netmgr *m, uint64_t nwid, struct zt
 	for (unsigned i = 0; i < m->n_mc; i++)
 		if (m->mc[i].nwid == nwid && m->mc[i].g.mac == g.mac && m->mc[i].g.adi == g.adi)
 			return &m->mc[i];
-	if (!create)
+	if (!create || m->n_mc >= ZT_MC_MAX_GROUPS)
 		return NULL;
 	if (m->n_mc == m->cap_mc) {
 		unsigned cap = m->cap_mc ? m->cap_mc * 2 : 16;
@@ -48,8 +48,10 @@ void zt_mc_add(struct zt_node *n, int64_t now, uint64_t nwid, struct zt_mc_group
 	if (!address || address == n->self.address)
 		return;
 	e = mc_find(n->nets, nwid, g, 1);
-	if (!e)
+	if (!e) {
+		zt_count_drop(n, ZT_DROP_QUEUE_FULL);	/* directory full */
 		return;
+	}
 	for (unsigned i = 0; i < e->n; i++) {
 		if (e->s[i].address == address) {
 			e->s[i].t = now;
@@ -595,13 +597,22 @@ void zt_mc_background(struct zt_node *n, int64_t now)
 {
 	struct zt_netmgr *m = n->nets;
 
-	for (unsigned i = 0; i < m->n_mc; i++) {
+	for (unsigned i = 0; i < m->n_mc;) {
 		struct zt_mc_entry *e = &m->mc[i];
 		for (unsigned k = 0; k < e->n;) {
 			if (now - e->s[k].t > ZT_MC_LIKE_EXPIRE)
 				e->s[k] = e->s[--e->n];
 			else
 				k++;
+		}
+		/* an entry nobody subscribes to any more goes once its gather
+		 * interval is over (a missing entry reads as an empty one), so
+		 * LIKEs for ever new groups cannot grow the directory for good */
+		if (!e->n && (now - e->last_gather >= ZT_MC_GATHER_INTERVAL || now < e->last_gather)) {
+			free(e->s);
+			*e = m->mc[--m->n_mc];
+		} else {
+			i++;
 		}
 	}
 	for (unsigned i = 0; i < 16; i++) {

@@ -21,6 +21,7 @@
 #define ZT_MC_GATHER_INTERVAL 60000
 #define ZT_MC_GATHER_EMPTY_INTERVAL 2000
 #define ZT_MC_PENDING_TIMEOUT 5000
+#define ZT_MC_MAX_GROUPS 16384		/* multicast directory entries; LIKEs past it are dropped */
 #define ZT_NET_PENDING_TIMEOUT 5000
 #define ZT_NET_PENDING_MAX 32
 #define ZT_NET_MEMBER_ACTIVE 300000	/* "a peer we talk to" */

@@ -9,6 +9,7 @@
 #include "node/inaddr.h"
 #include "node/crypto.h"
 #include "node/peer_internal.h"
+#include "node/network_internal.h"
 #include "tests/check.h"
 #include "tests/sim.h"
 
@@ -460,6 +461,30 @@ int main(void)
 			seen++;
 		CHECK_MSG(removed >= 6 && seen == bn->topo->n_peers && seen + removed >= 15,
 			  "%u seen, %u peers, %u removed", seen, bn->topo->n_peers, removed);
+	}
+	CHECK_END();
+
+	/* A member may LIKE any number of groups: the directory stays bounded,
+	 * and entries nobody subscribes to any more go away. */
+	CHECK_BEGIN("input: the multicast directory is bounded and forgets unsubscribed groups");
+	{
+		struct zt_node *bn = (struct zt_node *)b->node;
+		uint64_t q0 = drop_of(b, ZT_DROP_QUEUE_FULL), nwid = 0x1122334455ULL;
+		unsigned n = ZT_MC_MAX_GROUPS + 1000;
+		int64_t t = s->now, due;
+
+		for (unsigned i = 0; i < n; i++) {
+			struct zt_mc_group g = { 0x0200000000ULL + i, 0 };
+
+			zt_mc_add(bn, t, nwid, g, a->address);
+		}
+		CHECK_MSG(bn->nets->n_mc <= ZT_MC_MAX_GROUPS && drop_of(b, ZT_DROP_QUEUE_FULL) - q0 >= 1000,
+			  "%u entries, %llu dropped", bn->nets->n_mc,
+			  (unsigned long long)(drop_of(b, ZT_DROP_QUEUE_FULL) - q0));
+		t += ZT_MC_LIKE_EXPIRE + ZT_MC_GATHER_INTERVAL + 1;
+		zt_node_background(b->node, t, &due);
+		CHECK_MSG(bn->nets->n_mc == 0, "%u entries left after every subscription expired", bn->nets->n_mc);
+		s->now = t;
 	}
 	CHECK_END();
 
