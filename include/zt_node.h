@@ -256,10 +256,19 @@ int zt_node_deorbit(zt_node *n, int64_t now, uint64_t world_id);
 int zt_node_add_moon(zt_node *n, int64_t now, const void *world, unsigned len);
 
 /* zt_node_add_static_path() - local.conf "virtual": ADDR {"try": [...]}. The
- * engine HELLOs the endpoint at start and every 60 s until the peer answers,
- * then keeps the path alive like any other. */
+ * engine HELLOs the endpoint at start and, whenever the peer has no live
+ * path, again every 60 s (every 10 s while no root answers); a live path is
+ * kept alive like any other. */
 int zt_node_add_static_path(zt_node *n, int64_t now, uint64_t address,
 			    const struct sockaddr_storage *endpoint);
+
+/* zt_node_hint_peer() - load a peer from the peer cache (state_get
+ * ZT_STATE_PEER) now and HELLO the paths cached with it; while no root
+ * answers, they are HELLOed again every 10 s until the peer answers. The
+ * daemon calls it at start for every cached peer, so that members that
+ * restart while their roots are down find each other again. Return: ZT_OK,
+ * ZT_ERR_BAD_PARAMETER (no usable cache entry). */
+int zt_node_hint_peer(zt_node *n, int64_t now, uint64_t address);
 
 /* Introspection for the API. Each writes a snapshot into caller memory. */
 uint64_t zt_node_address(const zt_node *n);

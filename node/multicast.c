@@ -6,7 +6,10 @@
  * It also serves networks we only control: the controller is the group
  * directory for its members. Sending goes to up to `ml` known subscribers;
  * when we know fewer we GATHER from the controller and roots, and keep the
- * frame for 5 s so members learned meanwhile still get it.
+ * frame for 5 s so members learned meanwhile still get it. While no root
+ * answers (and the controller may be down with it), the frame also goes to
+ * the peers we have a live direct path to: that is how members restarted
+ * in that state find each other's addresses (ARP/ND) again.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -553,6 +556,21 @@ int zt_mc_send(struct zt_node *n, int64_t now, struct zt_network *net, uint64_t 
 		for (unsigned k = 0; k < e->n && sent < limit; k++) {
 			uint64_t a = e->s[(start + k) % e->n].address;
 			to_list[sent++] = a;
+		}
+	}
+	if (sent < limit) {
+		/* no root answers, so nobody can tell us who subscribes: offer the
+		 * frame to the peers we reach directly (with our credentials, so
+		 * that members accept it; others drop it). Their answers put them
+		 * in our directory again. */
+		uint64_t direct[64];
+		int nd = zt_rootless_peers(n, now, direct, 64);
+		for (int i = 0; i < nd && sent < limit; i++) {
+			int dup = 0;
+			for (unsigned k = 0; k < sent; k++)
+				dup |= to_list[k] == direct[i];
+			if (!dup)
+				to_list[sent++] = direct[i];
 		}
 	}
 	if (sent < limit && e) {

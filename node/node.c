@@ -223,16 +223,20 @@ static void node_ping_roots(struct zt_node *n, int64_t now)
 	}
 }
 
-/* node_ping_statics() - static paths: HELLO every 60 s until answered */
-static void node_ping_statics(struct zt_node *n, int64_t now)
+/* node_ping_statics() - static paths: HELLO the endpoint while the peer has
+ * no live path, every ZT_T_HINT_HELLO while no root answers (nobody else
+ * can introduce us), else every ZT_T_STATIC_HELLO. A peer that restarted
+ * is found again the same way, since its path dies with it. */
+static void node_ping_statics(struct zt_node *n, int64_t now, int rootless)
 {
+	int64_t every = rootless ? ZT_T_HINT_HELLO : ZT_T_STATIC_HELLO;
 	for (unsigned i = 0; i < n->topo->n_static; i++) {
 		struct zt_static_path *s = &n->topo->statics[i];
-		if (s->answered)
-			continue;
-		if (s->last_hello && now - s->last_hello < ZT_T_STATIC_HELLO && now >= s->last_hello)
-			continue;
 		struct zt_peer *p = zt_topo_find(n, s->address);
+		if (p && zt_peer_best_path(p, now, 0))
+			continue;
+		if (s->last_hello && now - s->last_hello < every && now >= s->last_hello)
+			continue;
 		if (!p) {
 			zt_request_whois(n, now, s->address);
 			p = zt_topo_find(n, s->address);
@@ -242,6 +246,20 @@ static void node_ping_statics(struct zt_node *n, int64_t now)
 		s->last_hello = now;
 		zt_peer_send_hello(n, now, p, -1, &s->ep);
 	}
+}
+
+/* node_ping_hints() - HELLO the cached paths of a peer without a live path
+ * while no root answers (a restart with the roots down: the cache is all
+ * we have); with a root, WHOIS and RENDEZVOUS find the peer instead */
+static void node_ping_hints(struct zt_node *n, int64_t now, struct zt_peer *p)
+{
+	if (!p->n_hint || zt_peer_best_path(p, now, 0))
+		return;
+	if (now - p->last_hint < ZT_T_HINT_HELLO && now >= p->last_hint)
+		return;
+	p->last_hint = now;
+	for (unsigned i = 0; i < p->n_hint; i++)
+		zt_peer_send_hello(n, now, p, -1, &p->hint[i]);
 }
 
 /* node_ping_orbits() - ask seeds for moons we want but do not have */
@@ -273,6 +291,7 @@ int zt_node_background(zt_node *n, int64_t now, int64_t *next_deadline)
 	zt_switch_background(n, now);
 	if (now - n->topo->last_ping_check >= 1000 || now < n->topo->last_ping_check) {
 		n->topo->last_ping_check = now;
+		int rootless = !n->topo->self_is_root && !zt_topo_best_root(n, now);
 		struct zt_peer *p = zt_topo_first(n, &it);
 		while (p) {
 			struct zt_peer *nx = zt_topo_next(n, p, &it);
@@ -282,13 +301,15 @@ int zt_node_background(zt_node *n, int64_t now, int64_t *next_deadline)
 				stat |= n->topo->statics[i].address == p->id.address;
 			int keep = root || stat || (p->last_activity && now - p->last_activity < NODE_KEEPALIVE_SCOPE);
 			node_ping_peer(n, now, p, keep);
-			if (!root && !stat && !p->n_paths && now - p->last_recv > ZT_T_PEER_IDLE &&
+			if (rootless)
+				node_ping_hints(n, now, p);
+			if (!root && !stat && !p->n_paths && !p->n_hint && now - p->last_recv > ZT_T_PEER_IDLE &&
 			    now - p->created > ZT_T_PEER_IDLE)
 				zt_topo_remove(n, p);
 			p = nx;
 		}
 		node_ping_roots(n, now);
-		node_ping_statics(n, now);
+		node_ping_statics(n, now, rootless);
 		node_ping_orbits(n, now);
 		zt_peer_set_online(n, now);
 	}
@@ -403,9 +424,24 @@ int zt_node_add_static_path(zt_node *n, int64_t now, uint64_t address,
 		s->address = address;
 		s->ep = *endpoint;
 	}
-	s->answered = 0;
 	s->last_hello = 0;
-	node_ping_statics(n, now);
+	node_ping_statics(n, now, 0);
+	zt_switch_flush(n, now);
+	return ZT_OK;
+}
+
+/* zt_node_hint_peer() - see zt_node.h */
+int zt_node_hint_peer(zt_node *n, int64_t now, uint64_t address)
+{
+	n->now = now;
+	address &= 0xffffffffffULL;
+	if (zt_address_reserved(address) || address == n->self.address)
+		return ZT_ERR_BAD_PARAMETER;
+	if (zt_topo_find(n, address))
+		return ZT_OK;
+	if (!zt_topo_load_peer(n, now, address))
+		return ZT_ERR_BAD_PARAMETER;
+	zt_net_on_peer_known(n, now, address);
 	zt_switch_flush(n, now);
 	return ZT_OK;
 }

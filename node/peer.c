@@ -218,14 +218,6 @@ static void peer_reached(struct zt_node *n, struct zt_peer *p)
 	zt_net_on_peer_reached(n, n->now, p->id.address);
 }
 
-/* peer_static_answered() - the peer answered; stop HELLOing its static endpoint */
-static void peer_static_answered(struct zt_node *n, struct zt_peer *p)
-{
-	for (unsigned i = 0; i < n->topo->n_static; i++)
-		if (n->topo->statics[i].address == p->id.address)
-			n->topo->statics[i].answered = 1;
-}
-
 /* zt_peer_on_hello() - cleartext HELLO (cipher 0); pkt is a private copy */
 void zt_peer_on_hello(struct zt_node *n, int64_t now, int64_t sock, const struct sockaddr_storage *from,
 		      uint8_t *pkt, unsigned len)
@@ -433,7 +425,6 @@ static void peer_on_ok(struct zt_node *n, int64_t now, struct zt_peer *p, const 
 			if (fresh)
 				zt_topo_save_peer(n, p);
 		}
-		peer_static_answered(n, p);
 		peer_reached(n, p);
 		struct sockaddr_storage ext;
 		if (zt_inaddr_read(&r, &ext) == 0) {

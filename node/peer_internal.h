@@ -24,6 +24,8 @@
 #define ZT_T_ONLINE 60000
 #define ZT_T_STATIC_HELLO 60000
 #define ZT_T_PEER_IDLE 3600000
+#define ZT_T_HINT_HELLO 10000	/* cached and static paths while no root answers */
+#define ZT_PEER_HINTS 4
 
 #define ZT_PHY_MTU 1432
 #define ZT_MAX_HOPS 3
@@ -59,13 +61,17 @@ struct zt_peer {
 	unsigned n_echo_ok;		/* OK(ECHO) received (tests, diagnostics) */
 	unsigned n_paths;
 	struct zt_path paths[ZT_MAX_PEER_PATHS];
+	/* paths from the peer cache (peers.d): HELLOed when loaded, and again
+	 * every ZT_T_HINT_HELLO while neither a root nor the peer answers */
+	unsigned n_hint;
+	int64_t last_hint;
+	struct sockaddr_storage hint[ZT_PEER_HINTS];
 };
 
 struct zt_static_path {
 	uint64_t address;
 	struct sockaddr_storage ep;
 	int64_t last_hello;
-	int answered;
 };
 
 struct zt_orbit_pending {

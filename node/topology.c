@@ -236,6 +236,19 @@ int zt_root_addresses(struct zt_node *n, uint64_t *out, int max)
 	return nc;
 }
 
+/* zt_rootless_peers() - see node_internal.h */
+int zt_rootless_peers(struct zt_node *n, int64_t now, uint64_t *out, int max)
+{
+	unsigned it;
+	int k = 0;
+	if (zt_topo_best_root(n, now))
+		return 0;
+	for (struct zt_peer *p = zt_topo_first(n, &it); p && k < max; p = zt_topo_next(n, p, &it))
+		if (!zt_is_root(n, p->id.address) && zt_peer_best_path(p, now, 0))
+			out[k++] = p->id.address;
+	return k;
+}
+
 /* zt_topo_best_root() - see peer_internal.h */
 struct zt_peer *zt_topo_best_root(struct zt_node *n, int64_t now)
 {
@@ -388,12 +401,17 @@ struct zt_peer *zt_topo_load_peer(struct zt_node *n, int64_t now, uint64_t addre
 		p->vproto = p->vmaj = p->vmin = p->vrev = -1;
 		return p;
 	}
-	/* cached paths are only hints: HELLO them, learn them on OK */
+	/* cached paths are only hints: HELLO them, learn them on OK; kept to
+	 * be tried again while no root can introduce us (node.c) */
 	unsigned np = zt_rbuf_u16(&r);
-	for (unsigned i = 0; i < np && i < 4 && !r.err; i++) {
+	p->n_hint = 0;
+	p->last_hint = now;
+	for (unsigned i = 0; i < np && p->n_hint < ZT_PEER_HINTS && !r.err; i++) {
 		struct sockaddr_storage a;
-		if (zt_inaddr_read(&r, &a) == 0 && a.ss_family)
+		if (zt_inaddr_read(&r, &a) == 0 && (a.ss_family == AF_INET || a.ss_family == AF_INET6)) {
+			p->hint[p->n_hint++] = a;
 			zt_peer_send_hello(n, now, p, -1, &a);
+		}
 	}
 	return p;
 }

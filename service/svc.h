@@ -80,6 +80,7 @@ struct svc_conf {
 	struct svc_static_path statics[SVC_MAX_STATIC];
 	int n_mgmt;
 	struct svc_cidr mgmt[SVC_MAX_MGMT];
+	unsigned port_lo, port_hi;	/* netcon stacks' local ports (0, 0: default) */
 };
 
 int svc_conf_parse(const char *json, size_t len, struct svc_conf *c, char *err, size_t errlen);
@@ -213,6 +214,7 @@ void svc_netdir_event(struct svc *s);
 int svc_netdir_scan(struct svc *s);
 int svc_netdir_marker(struct svc *s, uint64_t nwid, int create);
 int svc_moons_scan(struct svc *s);
+int svc_peers_scan(struct svc *s);
 
 /* ---- engine glue (svc_engine.c) ---- */
 extern const struct zt_node_callbacks svc_engine_callbacks;

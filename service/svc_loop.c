@@ -369,6 +369,9 @@ static int startup(struct svc *s, const struct svc_opts *o, char *err, size_t er
 	}
 	svc_moons_scan(s);
 	add_static_paths(s);
+	r = svc_peers_scan(s);
+	if (r > 0)
+		svc_log("%d cached peer(s) from peers.d", r);
 	write_small(s, "zerotier-one.pid", "%ld\n", (long)getpid());
 	write_small(s, "zerotier-one.port", "%ld", (long)s->port);
 	s->wrote_files = 1;

@@ -8,6 +8,9 @@
  * moons.d works the same way: a .moon file appearing is loaded, one removed
  * is deorbited. The engine itself writes moons.d files (state_put) when it
  * fetches a moon; loading that same world again is a no-op in the engine.
+ * peers.d/ADDR.peer is the engine's peer cache: at start every cached peer
+ * is offered to the engine (zt_node_hint_peer), which HELLOs its cached
+ * paths, so that peers find each other again even when no root is up.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -138,6 +141,37 @@ int svc_moons_scan(struct svc *s)
 			moon_load(s, de->d_name);
 			n++;
 		}
+	}
+	closedir(d);
+	return n;
+}
+
+/**
+ * svc_peers_scan() - offer every cached peer (peers.d/ADDR.peer, ADDR ten
+ * hex digits) to the engine
+ * Return: number the engine took
+ */
+int svc_peers_scan(struct svc *s)
+{
+	char p[1024];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%s/peers.d", s->home);
+	d = opendir(p);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char hex[11];
+		uint64_t a;
+
+		if (strlen(de->d_name) != 15 || strcmp(de->d_name + 10, ".peer"))
+			continue;
+		memcpy(hex, de->d_name, 10);
+		hex[10] = 0;
+		if (svc_hex_u64(hex, 10, &a) == 0 && zt_node_hint_peer(s->node, svc_now(), a) == ZT_OK)
+			n++;
 	}
 	closedir(d);
 	return n;

@@ -6,6 +6,8 @@
 # plus a static path to it in local.conf; every daemon is started, authorized
 # with address PFX.(index+1) and joined. Sets NW (network id), PFX (10.147.N),
 # NC_SOCK[HOME] (the RPC socket of HOME's port) and NC_IP[HOME].
+# NET_UP_FIXED=1: every daemon gets a port from fixed_port(), so that it can
+# be restarted on the same one.
 
 declare -A NC_SOCK=() NC_IP=()
 ICEPT=$BIN/libzerotierintercept.so
@@ -34,8 +36,9 @@ rss_check() {
 
 # net_up HA HB... - see above. Return: 0 when every member is OK with its address
 net_up() {
-	local ha=$1 h i=1 pa a moon
-	daemon_start "$ha" || return 1
+	local ha=$1 h i=1 pa a moon port=0
+	[ -n "${NET_UP_FIXED:-}" ] && port=$(fixed_port)
+	daemon_start "$ha" $port || return 1
 	a=$(daddr "$ha"); pa=$(dport "$ha")
 	moon=$(make_moon "$ha" "127.0.0.1/$pa") || return 1
 	cp "$moon" "$ha/moons.d/"
@@ -47,7 +50,8 @@ net_up() {
 			cp "$moon" "$h/moons.d/"
 			printf '{ "settings": { "noPlanet": true }, "virtual": { "%s": { "try": [ "127.0.0.1/%s" ] } } }\n' \
 				"$a" "$pa" >"$h/local.conf"
-			daemon_start "$h" || return 1
+			[ -n "${NET_UP_FIXED:-}" ] && port=$(fixed_port)
+			daemon_start "$h" $port || return 1
 		fi
 		[ "$(ctl_authorize "$ha" "$NW" "$(daddr "$h")" "$PFX.$i")" = 200 ] || { echo "authorize $h failed"; return 1; }
 		NC_IP[$h]=$PFX.$i
@@ -62,6 +66,22 @@ net_up() {
 		WAIT_S=10 wait_for test -S "${NC_SOCK[$h]}" || { echo "$h: no RPC socket"; return 1; }
 	done
 	return 0
+}
+
+# fixed_port - a free UDP+TCP port on loopback below the kernel's ephemeral
+# range, for a daemon that must come back on the same port after a restart
+# (an ephemeral one may be taken by then by some other program's socket)
+fixed_port() {
+	python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 29999)
+    try:
+        for t in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            s = socket.socket(socket.AF_INET, t); s.bind(("127.0.0.1", p)); s.close()
+        print(p); break
+    except OSError:
+        pass'
 }
 
 # APP_ENV: under ASan the intercepted programs (python, curl, our tools) get
