@@ -2,7 +2,8 @@
  *
  * local.conf is JSON (the official layout, the parts we use):
  *   { "settings": { "primaryPort": 9993, "allowManagementFrom": ["10.0.0.0/8"],
- *                   "noPlanet": true },
+ *                   "noPlanet": true,
+ *                   "netconLocalPortRange": [32768, 65535] },
  *     "virtual": { "<addr10>": { "try": ["IP/PORT", ...] } } }
  * A missing file is an empty configuration; a malformed one is an error.
  * NWID.local.conf holds key=value lines: allowManaged, allowGlobal,
@@ -232,6 +233,22 @@ static int conf_settings(struct json_object *set, struct svc_conf *c, char *err,
 	}
 	if (json_object_object_get_ex(set, "noPlanet", &v))
 		c->no_planet = json_object_get_boolean(v);
+	if (json_object_object_get_ex(set, "netconLocalPortRange", &v)) {
+		struct json_object *lo = NULL, *hi = NULL;
+
+		if (json_object_is_type(v, json_type_array) && json_object_array_length(v) == 2) {
+			lo = json_object_array_get_idx(v, 0);
+			hi = json_object_array_get_idx(v, 1);
+		}
+		if (!lo || !hi || !json_object_is_type(lo, json_type_int) ||
+		    !json_object_is_type(hi, json_type_int) || json_object_get_int(lo) < 1 ||
+		    json_object_get_int(hi) > 65535 || json_object_get_int(lo) > json_object_get_int(hi)) {
+			snprintf(err, errlen, "settings.netconLocalPortRange must be [LOW, HIGH], 1 <= LOW <= HIGH <= 65535");
+			return -EINVAL;
+		}
+		c->port_lo = json_object_get_int(lo);
+		c->port_hi = json_object_get_int(hi);
+	}
 	if (json_object_object_get_ex(set, "allowManagementFrom", &v)) {
 		size_t i, n;
 

@@ -262,6 +262,8 @@ static int netcon_up(struct svc *s, struct svc_net *n, const struct zt_network_i
 	cfg.nwid = n->nwid;
 	cfg.mac = info->mac ? info->mac : zt_mac_from_address(zt_node_address(s->node), n->nwid);
 	cfg.mtu = netcon_mtu(info->mtu);
+	cfg.port_lo = s->conf.port_lo;
+	cfg.port_hi = s->conf.port_hi;
 	cfg.frame_out = netcon_stack_out;
 	if (!n->ackq)
 		n->ackq = calloc(1, sizeof(*n->ackq));	/* without it, no coalescing */

@@ -223,6 +223,13 @@ int nc_lwip_load(struct nc_lwip *l, const char *path, const char *tmp_dir)
 		l->dl = NULL;
 		return -ENOEXEC;
 	}
+	l->pcb_lists = dlsym(l->dl, "tcp_pcb_lists");
+	l->tw_pcbs = dlsym(l->dl, "tcp_tw_pcbs");
+	l->ticks = dlsym(l->dl, "tcp_ticks");
+	/* the slow timer's period (tcp_ticks' unit): a netcon build says its
+	 * TCP_TMR_INTERVAL; Debian's is the installed headers' */
+	const struct nc_lwip_info *info = dlsym(l->dl, "netcon_lwip_info");
+	l->slow_ms = info ? 2 * info->tcp_tmr_interval : TCP_SLOW_INTERVAL;
 	lwip_slow_group_timers(l->dl);
 	return 0;
 }

@@ -141,7 +141,10 @@ int nc_stack_sock_bind(struct nc_stack *st, uint64_t id, const struct sockaddr *
 	err = conn_make_pcb(st, c, &ip);
 	if (err)
 		goto out;
-	err = nc_addr_errno(st->L.tcp_bind(c->pcb, &ip, port));
+	if (port)
+		err = nc_addr_errno(st->L.tcp_bind(c->pcb, &ip, port));
+	else
+		err = nc_port_bind(st, c->pcb, &ip, NULL, 0);
 	if (!err)
 		c->state = NC_SOCK_BOUND;
 out:
@@ -178,7 +181,7 @@ int nc_stack_sock_listen(struct nc_stack *st, uint64_t id, int backlog)
 		nc_addr_any(c, &any);
 		err = conn_make_pcb(st, c, &any);
 		if (!err)
-			err = nc_addr_errno(st->L.tcp_bind(c->pcb, &any, 0));
+			err = nc_port_bind(st, c->pcb, &any, NULL, 0);
 		if (err)
 			goto out;
 		c->state = NC_SOCK_BOUND;
@@ -253,6 +256,15 @@ int nc_stack_sock_connect(struct nc_stack *st, uint64_t id, const struct sockadd
 	err = conn_make_pcb(st, c, &ip);
 	if (err)
 		goto out;
+	if (!c->pcb->local_port) {
+		/* our choice of port, not lwIP's (sock_port.c) */
+		ip_addr_t local;
+
+		ip_addr_copy(local, c->pcb->local_ip);
+		err = nc_port_bind(st, c->pcb, &local, &ip, port);
+		if (err)
+			goto out;
+	}
 	nc_conn_set_callbacks(c);
 	c->done = done;
 	c->done_arg = arg;

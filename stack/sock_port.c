@@ -4,8 +4,9 @@
  * Why: lwIP 2.1.3 takes ephemeral ports from 0xc000-0xfffe only and never
  * hands out a port that any pcb holds, TIME_WAIT ones included. A program
  * that makes many short connections leaves each closed one in TIME_WAIT
- * for 2 * TCP_MSL (120 s in Debian's build), so after ~16,000 connections
- * in two minutes tcp_new_port() fails and connect() got ENOBUFS.
+ * for 2 * TCP_MSL (120 s in Debian's packaged build, 20 s in netcon's own,
+ * stack/lwipopts.h), so after ~16,000 connections in that time
+ * tcp_new_port() fails and connect() got ENOBUFS.
  *
  * Theory of operation. A port is chosen from the stack's range (default
  * NC_PORT_LO-NC_PORT_HI, twice lwIP's; nc_stack_config.port_lo/hi), going
@@ -107,7 +108,7 @@ static int nc_port_choose(struct nc_stack *st, const ip_addr_t *rip, u16_t rport
 	if (sc.old_other && !bit_get(st->port_held, sc.old_other->local_port))
 		tw = sc.old_other;
 	else if (sc.old_same && !bit_get(st->port_held, sc.old_same->local_port) &&
-		 (u32_t)(*st->L.ticks - sc.old_same->tmr) * TCP_SLOW_INTERVAL >= NC_TW_REUSE_MS)
+		 (uint64_t)(u32_t)(*st->L.ticks - sc.old_same->tmr) * st->L.slow_ms >= NC_TW_REUSE_MS)
 		tw = sc.old_same;
 	if (!tw)
 		return -EADDRNOTAVAIL;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <unistd.h>
 #include <netinet/in.h>
 
@@ -221,6 +222,17 @@ int nc_stack_new(const struct nc_stack_config *cfg, struct nc_stack **out)
 	st->mtu = cfg->mtu ? (cfg->mtu > 0xffff ? 0xffff : cfg->mtu) : 2800;
 	st->frame_out = cfg->frame_out;
 	st->user = cfg->user;
+	st->port_lo = NC_PORT_LO;
+	st->port_hi = NC_PORT_HI;
+	if (cfg->port_lo && cfg->port_lo <= cfg->port_hi && cfg->port_hi <= 65535) {
+		st->port_lo = cfg->port_lo;
+		st->port_hi = cfg->port_hi;
+	}
+	/* start somewhere random, as lwIP does (LWIP_RANDOMIZE_INITIAL_LOCAL_PORTS) */
+	unsigned rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		rnd = (unsigned)getpid();
+	st->port_next = st->port_lo + rnd % (st->port_hi - st->port_lo + 1);
 	st->out_efd = st->wake_efd = st->epfd = -1;
 	pthread_mutex_init(&st->outq_mu, NULL);
 	pthread_mutex_init(&st->init_mu, NULL);

@@ -33,6 +33,9 @@ struct nc_stack_config {
 	uint64_t nwid;
 	uint64_t mac;		/* our MAC, low 48 bits */
 	unsigned mtu;
+	/* local ports for connect() and bind/listen on port 0: port_lo..port_hi
+	 * (0, 0: 32768..65535); TIME_WAIT pcbs are recycled when all are taken */
+	unsigned port_lo, port_hi;
 	nc_stack_frame_out_fn frame_out;
 	void *user;
 };

@@ -56,6 +56,12 @@ struct nc_lwip {
 #define NC_LWIP_MEMBER(name) __typeof__(name) *name;
 	NC_LWIP_FUNCS(NC_LWIP_MEMBER)
 #undef NC_LWIP_MEMBER
+	/* lwIP's pcb lists and slow-timer clock, read by sock_port.c (NULL if
+	 * the library does not export them: lwIP then picks ports itself) */
+	struct tcp_pcb **const *pcb_lists;	/* tcp_pcb_lists[NUM_TCP_PCB_LISTS] */
+	struct tcp_pcb **tw_pcbs;		/* &tcp_tw_pcbs */
+	const u32_t *ticks;			/* &tcp_ticks */
+	unsigned slow_ms;			/* its period: TCP_SLOW_INTERVAL of that build */
 };
 
 int nc_lwip_load(struct nc_lwip *l, const char *path, const char *tmp_dir);
@@ -194,6 +200,10 @@ struct nc_stack {
 	unsigned tomb_next;
 	uint8_t iobuf[NC_STACK_IOBUF + 1];	/* (L) scratch for app -> net */
 
+	/* local ports (sock_port.c), (L) */
+	unsigned port_lo, port_hi, port_next;
+	uint64_t port_held[65536 / 64], port_tw[65536 / 64];	/* scratch bitmaps */
+
 	/* counters (atomics) */
 	uint64_t frames_in, frames_out, frames_dropped;
 	uint64_t conns_open, conns_total, listeners;
@@ -228,6 +238,12 @@ void nc_addr_any(const struct nc_conn *c, ip_addr_t *ip);
 
 /* sock_opts.c */
 void nc_opts_apply(struct nc_stack *st, struct nc_conn *c);
+
+/* sock_port.c */
+#define NC_PORT_LO 32768
+#define NC_PORT_HI 65535
+int nc_port_bind(struct nc_stack *st, struct tcp_pcb *pcb, const ip_addr_t *ip, const ip_addr_t *rip,
+		 u16_t rport);
 
 /* helpers shared by tcp_bridge.c and sock_opts.c */
 struct nc_conn *nc_conn_find(struct nc_stack *st, uint64_t id);

@@ -60,6 +60,7 @@ static const char *errname(int e)
 	case ETIMEDOUT: return "ETIMEDOUT";
 	case ECONNABORTED: return "ECONNABORTED";
 	case EHOSTUNREACH: return "EHOSTUNREACH";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
 	}
 	return strerror(e);
 }

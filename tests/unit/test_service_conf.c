@@ -57,7 +57,24 @@ static void test_localconf(void)
 	CHECK(svc_conf_parse("{\"virtual\":{\"1e0f3b10e3\":{\"try\":[\"nonsense\"]}}}", 46, &c, err,
 			     sizeof(err)) == -EINVAL);
 	CHECK(svc_conf_parse("{}", 2, &c, err, sizeof(err)) == 0 && c.primary_port == -1 &&
-	      !c.no_planet && !c.n_static);
+	      !c.no_planet && !c.n_static && !c.port_lo && !c.port_hi);
+	CHECK_END();
+
+	CHECK_BEGIN("local.conf: netconLocalPortRange");
+	const char *pr = "{\"settings\":{\"netconLocalPortRange\":[40000,40099]}}";
+	CHECK(svc_conf_parse(pr, strlen(pr), &c, err, sizeof(err)) == 0 && c.port_lo == 40000 &&
+	      c.port_hi == 40099);
+	static const char *const bad[] = {
+		"{\"settings\":{\"netconLocalPortRange\":[40099,40000]}}",
+		"{\"settings\":{\"netconLocalPortRange\":[0,100]}}",
+		"{\"settings\":{\"netconLocalPortRange\":[1,70000]}}",
+		"{\"settings\":{\"netconLocalPortRange\":[1]}}",
+		"{\"settings\":{\"netconLocalPortRange\":\"1-2\"}}",
+		"{\"settings\":{\"netconLocalPortRange\":[\"1\",2]}}",
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_MSG(svc_conf_parse(bad[i], strlen(bad[i]), &c, err, sizeof(err)) == -EINVAL &&
+			  strstr(err, "netconLocalPortRange"), "%s", bad[i]);
 	CHECK_END();
 }
 
