@@ -6,8 +6,9 @@
 #    EOF / ECONNRESET / EPIPE within a second, never hang;
 #  - for B, A is a peer that vanished: B's sender, whose data is no longer
 #    acknowledged, fails after TCP's retransmission limit (ETIMEDOUT or
-#    reset), bounded by FAULT_PEER_TIMEOUT (default 240 s); B's idle
-#    receiver just waits (TCP without keepalive), it is not an error;
+#    reset), bounded by FAULT_PEER_TIMEOUT (default 240 s); B's receiver,
+#    now idle, has TCP keepalive on (idle 2 s, 3 probes 1 s apart): it
+#    times out by keepalive's rule, about 5 s after the last byte;
 #  - A restarted on its old home (stale pid file and nc_ socket left by the
 #    kill) comes back with the same identity and address and serves new
 #    connections: a fresh 16 MB transfer matches sha256.
@@ -22,16 +23,17 @@ HA=$NC_TMP/a HB=$NC_TMP/b
 net_up "$HA" "$HB" || { fail "setup: two daemons on one network" "see $NC_TMP"; exit 1; }
 PA=$(home_pid "$HA") PB=$(home_pid "$HB") IPA=${NC_IP[$HA]} IPB=${NC_IP[$HB]}
 
-# stream FROM_HOME TO_HOME TO_IP PORT - paced 10 MB/s, 2 GB: still running at the kill
+# stream FROM_HOME TO_HOME TO_IP PORT [KEEPALIVE] - paced 10 MB/s, 2 GB:
+# still running at the kill; KEEPALIVE (IDLE,INTVL,CNT) for the receiver
 stream() {
-	net_bg "$2" "$NC_TMP/sink.$4" "$X" sink "$4"; RCV=$BG_PID
+	net_bg "$2" "$NC_TMP/sink.$4" env FAULT_KEEPALIVE="${5:-}" "$X" sink "$4"; RCV=$BG_PID
 	wait_for grep -q listening "$NC_TMP/sink.$4" || return 1
 	net_bg "$1" "$NC_TMP/src.$4" "$X" source "$3" "$4" $((2048 * 1024 * 1024)) 10000; SND=$BG_PID
 	wait_for grep -q accepted "$NC_TMP/sink.$4"
 }
 stream "$HB" "$HA" "$IPA" 6001 || { fail "stream B->A starts" "$(cat "$NC_TMP"/*.6001)"; exit 1; }
 S_B=$SND R_A=$RCV
-stream "$HA" "$HB" "$IPB" 6002 || { fail "stream A->B starts" "$(cat "$NC_TMP"/*.6002)"; exit 1; }
+stream "$HA" "$HB" "$IPB" 6002 2,1,3 || { fail "stream A->B starts" "$(cat "$NC_TMP"/*.6002)"; exit 1; }
 S_A=$SND R_B=$RCV
 sleep 2
 kill -0 $S_B && kill -0 $R_A && kill -0 $S_A && kill -0 $R_B &&
@@ -76,8 +78,12 @@ else
 		pass "peer daemon killed: B's sender is stalled, retransmitting (alive, no false error) 20 s later" ||
 		fail "peer daemon killed: B's sender" "$(cat "$NC_TMP/src.6001")"
 fi
-kill -0 $R_B 2>/dev/null && pass "peer daemon killed: B's idle receiver is still waiting (no keepalive: TCP allows that)" ||
-	pass "peer daemon killed: B's receiver ended: $(grep -E '^(done|error)' "$NC_TMP/sink.6002")"
+rb=$(grep -E '^(done|error) ' "$NC_TMP/sink.6002")
+rb_ms=$(echo "$rb" | awk '/^error/ {print $4}')
+! kill -0 $R_B 2>/dev/null && echo "$rb" | grep -qE '^error (ETIMEDOUT|ECONNRESET|ECONNABORTED) ' &&
+	[ "${rb_ms:-0}" -ge 4000 ] && [ "${rb_ms:-0}" -le 15000 ] &&
+	pass "peer daemon killed: B's receiver (keepalive 2 s + 3 x 1 s) timed out ${rb_ms} ms after the last byte (${rb#error })" ||
+	fail "peer daemon killed: B's receiver keepalive" "'$rb' alive=$(kill -0 $R_B 2>/dev/null && echo y)"
 kill -0 $PB && pass "peer daemon killed: B's daemon alive" || fail "peer daemon killed: B died" ""
 
 # ---- restart A over what the kill left behind ----

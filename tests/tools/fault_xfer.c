@@ -12,6 +12,9 @@
  *   fault_xfer stream BYTES
  *	print the SHA256 of the first BYTES of that stream (no network).
  *
+ * FAULT_KEEPALIVE=IDLE,INTVL,CNT (seconds, count) in the environment turns
+ * on TCP keepalive with those parameters on the sink's connection.
+ *
  * Exit status: 0 on a complete transfer, 3 on a socket error or EOF before
  * the end (source), 1 on usage or set-up errors.
  */
@@ -26,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <sodium.h>
@@ -119,6 +123,16 @@ static int do_sink(int port)
 	c = accept(l, NULL, NULL);
 	if (c < 0) {
 		perror("sink: accept");
+		return 1;
+	}
+	const char *ka = getenv("FAULT_KEEPALIVE");
+	int ki, kv, kc;
+	if (ka && sscanf(ka, "%d,%d,%d", &ki, &kv, &kc) == 3 &&
+	    (setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	     setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &ki, sizeof(ki)) < 0 ||
+	     setsockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &kv, sizeof(kv)) < 0 ||
+	     setsockopt(c, IPPROTO_TCP, TCP_KEEPCNT, &kc, sizeof(kc)) < 0)) {
+		perror("sink: keepalive");
 		return 1;
 	}
 	printf("accepted\n");
