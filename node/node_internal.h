@@ -115,7 +115,8 @@ int zt_is_root(struct zt_node *n, uint64_t address);
 /* zt_root_addresses() - our roots, best first. Return count. */
 int zt_root_addresses(struct zt_node *n, uint64_t *out, int max);
 /* zt_rootless_peers() - while no root has a live path: the other peers we
- * have a live direct path to (at most max); 0 when a root is reachable */
+ * have a live direct path to (at most max); 0 when a root is reachable or
+ * we are one */
 int zt_rootless_peers(struct zt_node *n, int64_t now, uint64_t *out, int max);
 /* zt_peer_has_direct_path() - 1 if we have a live direct path to address */
 int zt_peer_has_direct_path(struct zt_node *n, int64_t now, uint64_t address);
