@@ -7,7 +7,8 @@
  *	and a line "served N" on SIGTERM.
  *   load_tcp client IP PORT CONNS REQS [SECS]
  *	open CONNS connections at once (non-blocking connects), then keep one
- *	request in flight on each until REQS answers have arrived in total;
+ *	request in flight on each until REQS answers have arrived in total
+ *	and every connect has finished;
  *	every answer is checked. Gives up after SECS (default 120). Prints
  *	"conns N open_max N requests N errors N ms N" and exits 0 only with
  *	zero errors and every request answered.
@@ -161,7 +162,7 @@ static int do_client(const char *ip, int port, int nconns, long reqs, int secs)
 	struct epoll_event ev, *evs;
 	struct conn *cs = calloc((size_t)nconns, sizeof(*cs));
 	long answered = 0, issued = 0, errors = 0;
-	int ep, i, open_now = 0, open_max = 0, connected = 0;
+	int ep, i, open_now = 0, open_max = 0, connected = 0, pending = 0;
 	int64_t start = now_ms(), deadline = start + (int64_t)secs * 1000;
 	unsigned seq = 1;
 
@@ -194,12 +195,15 @@ static int do_client(const char *ip, int port, int nconns, long reqs, int secs)
 			continue;
 		}
 		open_now++;
+		pending++;
 		ev.events = EPOLLOUT | EPOLLIN;
 		ev.data.ptr = c;
 		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 	}
 	open_max = open_now;
-	while (answered < reqs && open_now > 0 && now_ms() < deadline) {
+	/* until every request is answered and every connect has finished (a
+	 * slow connect must not be left out because the others were quicker) */
+	while ((answered < reqs || pending > 0) && open_now > 0 && now_ms() < deadline) {
 		int n = epoll_wait(ep, evs, nconns, 500);
 
 		for (i = 0; i < n; i++) {
@@ -219,6 +223,7 @@ static int do_client(const char *ip, int port, int nconns, long reqs, int secs)
 					continue;
 				c->connected = 1;
 				connected++;
+				pending--;
 				ev.events = EPOLLIN;
 				ev.data.ptr = c;
 				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
@@ -262,6 +267,8 @@ static int do_client(const char *ip, int port, int nconns, long reqs, int secs)
 			}
 			continue;
 broken:
+			if (!c->connected)
+				pending--;
 			errors++;
 			c->done = 1;
 			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
