@@ -11,21 +11,33 @@
 #    connects beyond it (non-blocking, and a blocking one) fail at once with
 #    EADDRNOTAVAIL, never hang; the 100 keep working. Once they close, a
 #    new wave is clean again.
+# All of this with Debian's packaged liblwip on B (HOME/liblwip.so: 120 s
+# TIME_WAIT, the hard case); then B is restarted on the library the daemon
+# finds by itself (netcon's build when there is one) for 4 more waves.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/daemon_lib.bash"
 source "$(dirname "$0")/fault_lib.bash"
 L=$BIN/tools/load_tcp X=$BIN/tools/fault_xfer
 need_bins "$SVC" "$CLI" "$IDTOOL" "$ICEPT" "$L" "$X" || exit 1
 LO=40000 HI=40099
+DEB_LWIP=/usr/lib/x86_64-linux-gnu/liblwip.so.0
 
 HA=$NC_TMP/a HB=$NC_TMP/b
 net_up "$HA" "$HB" || { fail "setup: two daemons on one network" "see $NC_TMP"; exit 1; }
 PB=$(dport "$HB")
 jq --argjson lo $LO --argjson hi $HI '.settings.netconLocalPortRange = [$lo, $hi]' "$HB/local.conf" >"$HB/local.conf.new" &&
 	mv "$HB/local.conf.new" "$HB/local.conf"
-daemon_stop "$HB" && daemon_start "$HB" "$PB" && WAIT_S=30 wait_for net_ok "$HB" "$NW" &&
-	WAIT_S=10 wait_for test -S "${NC_SOCK[$HB]}" ||
-	{ fail "setup: B restarted with ports $LO-$HI" "$(tail -5 "$HB/stderr.log")"; exit 1; }
+[ -r "$DEB_LWIP" ] && cp "$DEB_LWIP" "$HB/liblwip.so"
+restart_b() {	# restart_b - B back on its port, network up; prints the lwIP it loaded
+	daemon_stop "$HB" && : >"$HB/stderr.log" && daemon_start "$HB" "$PB" &&
+		WAIT_S=30 wait_for net_ok "$HB" "$NW" && WAIT_S=10 wait_for test -S "${NC_SOCK[$HB]}" &&
+		WAIT_S=10 wait_for grep -q ': lwIP ' "$HB/stderr.log" &&
+		grep -m1 ': lwIP ' "$HB/stderr.log" | sed 's/.*: lwIP //'
+}
+# lib_name DESC - short name of the library the daemon logged
+lib_name() { case "$1" in *"Debian's packaged"*) echo "Debian's packaged liblwip" ;; *"netcon build"*) echo "netcon's lwIP build" ;; *) echo "${1%% *}" ;; esac; }
+LIB=$(restart_b) || { fail "setup: B restarted with ports $LO-$HI" "$(tail -5 "$HB/stderr.log")"; exit 1; }
+echo "B: lwIP $LIB"
 net_bg "$HA" "$NC_TMP/serve.out" "$L" serve 7000
 wait_for grep -q listening "$NC_TMP/serve.out" || { fail "server starts" ""; exit 1; }
 client() {	# client CONNS REQS SECS - load_tcp on B; output in $NC_TMP/cl.out/.err
@@ -39,7 +51,7 @@ for w in $(seq 1 12); do
 	sleep 1.5
 	client 100 100 60 || { bad=$((bad + 1)); echo "wave $w: $(cat "$NC_TMP/cl.out"); $(sort "$NC_TMP/cl.err" | uniq -c | head -3)"; }
 done
-[ $bad = 0 ] && pass "churn: 12 waves x 100 connections through $((HI - LO + 1)) local ports in $((SECONDS - t0)) s, all clean (TIME_WAIT recycled)" ||
+[ $bad = 0 ] && pass "churn: 12 waves x 100 connections through $((HI - LO + 1)) local ports in $((SECONDS - t0)) s, all clean (TIME_WAIT recycled; $(lib_name "$LIB"))" ||
 	fail "churn through $((HI - LO + 1)) ports" "$bad of 12 waves had errors"
 # B's connections take their local port from the range
 sleep 1.5
@@ -76,4 +88,16 @@ sleep 1.5
 client 100 100 60 && pass "after: the ports are free again, a new wave of 100 is clean" ||
 	fail "after exhaustion" "$(cat "$NC_TMP/cl.out"); $(sort "$NC_TMP/cl.err" | uniq -c | head -3)"
 kill -0 "$(home_pid "$HB")" && pass "B's daemon alive" || fail "B's daemon" "died"
+
+# ---- the same churn on the library the daemon picks itself ----
+rm -f "$HB/liblwip.so"
+LIB=$(restart_b) || { fail "B restarted on its own lwIP" "$(tail -5 "$HB/stderr.log")"; exit 1; }
+echo "B: lwIP $LIB"
+bad=0
+for w in 1 2 3 4; do
+	sleep 1.5
+	client 100 100 60 || { bad=$((bad + 1)); echo "wave $w: $(cat "$NC_TMP/cl.out"); $(sort "$NC_TMP/cl.err" | uniq -c | head -3)"; }
+done
+[ $bad = 0 ] && pass "churn: 4 waves x 100 connections through $((HI - LO + 1)) ports on $(lib_name "$LIB"), all clean" ||
+	fail "churn on $(lib_name "$LIB")" "$bad of 4 waves had errors"
 exit 0
