@@ -6,7 +6,8 @@
 # connect() fail with ENOBUFS before the stack chose ports itself and
 # recycled TIME_WAIT pcbs (stack/sock_port.c). It takes a few minutes on a
 # loaded machine, so it runs only with LOAD_CHURN=1; load_ports.sh proves
-# the same in make test on a 100-port range.
+# the same in make test on a 100-port range. LOAD_LWIP=PATH makes both
+# daemons load that liblwip.so (e.g. Debian's packaged one, 120 s TIME_WAIT).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/daemon_lib.bash"
 source "$(dirname "$0")/fault_lib.bash"
@@ -17,6 +18,9 @@ if [ -z "${LOAD_CHURN:-}" ]; then
 fi
 need_bins "$SVC" "$CLI" "$IDTOOL" "$ICEPT" "$L" || exit 1
 HA=$NC_TMP/a HB=$NC_TMP/b
+if [ -n "${LOAD_LWIP:-}" ]; then
+	mkdir -p "$HA" "$HB" && cp "$LOAD_LWIP" "$HA/liblwip.so" && cp "$LOAD_LWIP" "$HB/liblwip.so" || exit 1
+fi
 net_up "$HA" "$HB" || { fail "setup: two daemons on one network" "see $NC_TMP"; exit 1; }
 net_bg "$HA" "$NC_TMP/serve.out" "$L" serve 7000
 wait_for grep -q listening "$NC_TMP/serve.out" || { fail "server starts" ""; exit 1; }
