@@ -4,19 +4,30 @@
 # Usage: tests/run.sh [FILTER]   (FILTER: substring of the test file name)
 #        tests/run.sh -l "NAME..."  (exactly these tests: test_stack,
 #                                    daemon_api, fuzz-short, ...)
+#        tests/run.sh -x "NAME..." [FILTER]  (all but these; each one left
+#                                    out prints a SKIP line saying so)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 B=${B:-build}
 export B
-LIST=""
+LIST=""; EXCLUDE=""
 if [ "${1:-}" = -l ]; then LIST=" ${2:-} "; shift 2; fi
+if [ "${1:-}" = -x ]; then EXCLUDE=" ${2:-} "; shift 2; fi
 FILTER=${1:-}
-# selected NAME - by FILTER, or by the -l list
+# selected NAME - by FILTER, or by the -l list; not if -x names it
 selected() {
-	if [ -n "$LIST" ]; then [[ "$LIST" == *" $1 "* ]]; return; fi
-	case "$1" in *"$FILTER"*) return 0 ;; esac
-	return 1
+	if [ -n "$LIST" ]; then
+		[[ "$LIST" == *" $1 "* ]] || return 1
+	else
+		case "$1" in *"$FILTER"*) ;; *) return 1 ;; esac
+	fi
+	if [ -n "$EXCLUDE" ] && [[ "$EXCLUDE" == *" $1 "* ]]; then
+		echo "SKIP: $1: left out of this run (tests/run.sh -x)"
+		skipped=$((skipped + 1))
+		return 1
+	fi
+	return 0
 }
 LOG=$B/test-logs
 mkdir -p "$LOG"
