@@ -121,7 +121,10 @@ for mode in version id garbage; do
 	python3 "$NC_TMP/badsrv.py" "$NC_TMP/nc_bad" $mode >"$NC_TMP/badsrv.out" 2>&1 &
 	BPID=$!
 	nc_track $BPID
-	WAIT_S=5 wait_for grep -q ready "$NC_TMP/badsrv.out"
+	# python's start takes seconds on a loaded machine: a client started
+	# before the bind finds no socket (ENETUNREACH, errno 101)
+	WAIT_S=60 wait_for grep -q ready "$NC_TMP/badsrv.out" ||
+		{ fail "bad server ($mode): the fake server starts" "$(head -c 300 "$NC_TMP/badsrv.out")"; continue; }
 	out=$(env $(icept_env python3) ZT_NC_NETWORK="$NC_TMP/nc_bad" timeout 10 python3 -c '
 import socket
 try:
