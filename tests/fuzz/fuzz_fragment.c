@@ -157,6 +157,18 @@ static uint64_t fz_drops(int reason)
 	return c.drops[reason];
 }
 
+/* fz_know_peer() - idle peers are forgotten (ZT_T_PEER_IDLE): know it again */
+static void fz_know_peer(void)
+{
+	struct zt_identity pub = peer;
+
+	if (zt_topo_find((struct zt_node *)node, peer.address))
+		return;
+	pub.has_private = 0;
+	if (!zt_topo_add((struct zt_node *)node, now, &pub, NULL))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t pkt[ZT_PACKET_MAX + FZ_MAX_PARTS * 1600], pattern[ZT_PACKET_MAX];
@@ -168,14 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!node)
 		fz_setup();
-	if (!zt_topo_find((struct zt_node *)node, peer.address)) {
-		/* idle peers are forgotten (ZT_T_PEER_IDLE): know it again */
-		struct zt_identity pub = peer;
-
-		pub.has_private = 0;
-		if (!zt_topo_add((struct zt_node *)node, now, &pub, NULL))
-			abort();
-	}
+	fz_know_peer();
 	if (size < 1)
 		return 0;
 	parts = 2 + data[0] % 6;
@@ -230,6 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* everything expires; then the parts once, in order, make the packet
 	 * (and leave nothing behind: complete and oversized sets are cleared) */
 	fz_advance(ZT_T_FRAG_TIMEOUT + 1);
+	fz_know_peer();	/* a long schedule of timeouts may outlast ZT_T_PEER_IDLE */
 	mac0 = fz_drops(ZT_DROP_MAC);
 	mal0 = fz_drops(ZT_DROP_MALFORMED);
 	for (i = 0; i < parts; i++)
