@@ -129,6 +129,11 @@ struct svc_port_ops {
 		      unsigned ethertype, const void *data, unsigned len);
 	/* readable() - the port's fd (registered with svc_loop_add) is ready. */
 	void (*readable)(struct svc *s, struct svc_net *n);
+	/* flush() - frames given to frame() may be held back (n->port_pending
+	 * set) until this runs: after each batch of datagrams and each round
+	 * of events, outside engine callbacks (it may call the engine). NULL
+	 * if the port holds nothing. */
+	void (*flush)(struct svc *s, struct svc_net *n);
 	/* stats() - counters for /metrics; return 0 if the port has none. */
 	int (*stats)(struct svc *s, struct svc_net *n, struct svc_port_stats *st);
 	/* tick() - periodic work outside engine callbacks (may call the engine);
@@ -162,6 +167,7 @@ struct svc_net {
 	struct nc_stack *stack;
 	struct nc_rpcd *rpcd;
 	struct svc_ackq *ackq;		/* a pure TCP ACK held for coalescing */
+	int port_pending;		/* frames held for port_ops->flush */
 	/* tap */
 	int tap_fd;
 	int ifindex;
@@ -236,6 +242,7 @@ int svc_loop_add(struct svc *s, int fd, enum svc_ev type, uint32_t idx, uint32_t
 int svc_loop_mod(struct svc *s, int fd, enum svc_ev type, uint32_t idx, uint32_t events);
 void svc_loop_del(struct svc *s, int fd);
 int svc_run(const struct svc_opts *o);
+void svc_port_flush(struct svc *s);
 
 struct svc_ctl_ref;
 struct nc_ctl;
@@ -277,6 +284,7 @@ struct svc {
 	uint16_t http_gen;
 	int64_t http_next_reap;		/* 0: no clients to watch */
 	int64_t port_next_tick;
+	int port_pending;		/* some net has port_pending set */
 };
 
 #endif

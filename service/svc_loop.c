@@ -122,6 +122,29 @@ static void loop_dispatch(struct svc *s, const struct epoll_event *ev)
 	}
 }
 
+/**
+ * svc_port_flush() - let the port deliver the frames it held back (see
+ * svc_port_ops.flush); cheap when nothing is held
+ * @s:	daemon
+ */
+void svc_port_flush(struct svc *s)
+{
+	int i;
+
+	if (!s->port_pending || !s->port_ops->flush)
+		return;
+	s->port_pending = 0;
+	for (i = 0; i < SVC_MAX_NETS; i++) {
+		struct svc_net *n = s->nets[i];
+
+		if (n && n->port_pending) {
+			n->port_pending = 0;
+			if (n->port_up)
+				s->port_ops->flush(s, n);
+		}
+	}
+}
+
 static void loop_run(struct svc *s)
 {
 	struct epoll_event evs[64];
@@ -153,6 +176,7 @@ static void loop_run(struct svc *s)
 			wait = s->http_next_reap - now;
 		if (wait > 60000)
 			wait = 60000;
+		svc_port_flush(s);	/* may queue datagrams: first */
 		svc_udp_flush(s);	/* what this round of events queued */
 		n = epoll_wait(s->epfd, evs, 64, (int)wait);
 		if (n < 0) {

@@ -2,7 +2,10 @@
  * server (Unix socket HOME/nc_NWID) per joined network.
  *
  * Frames to the stack: the engine hands us src/dst MAC + ethertype + payload;
- * we prepend the 14-byte Ethernet header and nc_stack_frame_in() copies it.
+ * nc_stack_frame_put() builds the frame in one of the stack's buffers and
+ * queues it; after each batch of datagrams (svc_port_flush) the stack takes
+ * the whole batch under one lock, writes to each application once, and the
+ * frames it sent in reply reach the engine from inside that flush.
  * Frames from the stack: queued by the stack's threads and announced on its
  * eventfd, which the loop watches (SVC_EV_PORT); nc_stack_out_drain() then
  * calls netcon_stack_out() on the loop thread, where calling the engine is
@@ -180,16 +183,6 @@ static uint64_t mac_read(const uint8_t *p)
 	return m;
 }
 
-static void mac_write(uint8_t *p, uint64_t m)
-{
-	int i;
-
-	for (i = 5; i >= 0; i--) {
-		p[i] = (uint8_t)m;
-		m >>= 8;
-	}
-}
-
 /* netcon_send() - hand one frame from the stack to the engine */
 static void netcon_send(struct svc_net *n, const uint8_t *frame, unsigned len)
 {
@@ -325,26 +318,25 @@ static void netcon_down(struct svc *s, struct svc_net *n)
 		unlink(n->dev);
 }
 
+/* netcon_frame() - a frame from the engine: queued in the stack (header
+ * written straight into its buffer), fed with the rest of the batch by
+ * netcon_flush() */
 static void netcon_frame(struct svc *s, struct svc_net *n, uint64_t src, uint64_t dst,
 			 unsigned ethertype, const void *data, unsigned len)
 {
-	uint8_t stackbuf[SVC_FRAME_MAX], *f = stackbuf;
-
 	if (!n->stack)
 		return;
-	if (len + 14 > sizeof(stackbuf)) {
-		f = malloc(len + 14);
-		if (!f)
-			return;
-	}
-	mac_write(f, dst);
-	mac_write(f + 6, src);
-	f[12] = (uint8_t)(ethertype >> 8);
-	f[13] = (uint8_t)ethertype;
-	memcpy(f + 14, data, len);
-	nc_stack_frame_in(n->stack, f, len + 14);
-	if (f != stackbuf)
-		free(f);
+	nc_stack_frame_put(n->stack, dst, src, ethertype, data, len);
+	n->port_pending = 1;
+	s->port_pending = 1;
+}
+
+/* netcon_flush() - feed the batch; the stack's answers go out right away */
+static void netcon_flush(struct svc *s, struct svc_net *n)
+{
+	if (n->stack)
+		nc_stack_frame_flush(n->stack);
+	netcon_ack_flush(n);
 }
 
 static void netcon_readable(struct svc *s, struct svc_net *n)
@@ -378,5 +370,6 @@ const struct svc_port_ops svc_port_netcon_ops = {
 	.down = netcon_down,
 	.frame = netcon_frame,
 	.readable = netcon_readable,
+	.flush = netcon_flush,
 	.stats = netcon_stats,
 };

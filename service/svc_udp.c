@@ -142,6 +142,7 @@ void svc_udp_readable(struct svc *s, int idx)
 			if (s->stop)
 				return;
 		}
+		svc_port_flush(s);	/* the frames of this batch, in one go */
 		if (n < SVC_UDP_BATCH)
 			return;
 	}

@@ -10,7 +10,17 @@
  *    nc_stack_out_drain() empties the out queue on the owner's thread.
  *
  * Frames out: netif linkoutput copies each frame into the out queue (its own
- * mutex) and bumps the eventfd when the queue goes non-empty.
+ * mutex) and bumps the eventfd when the queue goes non-empty. The buffers
+ * come from a bounded free list (most frames are the same size).
+ *
+ * Frames in, batched: the daemon receives datagrams in batches (recvmmsg);
+ * nc_stack_frame_put() builds each frame in a pbuf and queues it, and
+ * nc_stack_frame_flush() feeds the whole batch under one hold of the core
+ * lock. Connections that received data meanwhile write it to their
+ * applications once, at the end of the batch, instead of once per segment
+ * with PSH (iperf3 and most programs push every write), and the frames
+ * lwIP sent in reply (ACKs, window updates) are handed to frame_out right
+ * there, without a round trip through the eventfd and the caller's loop.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -72,6 +82,90 @@ void nc_stack_wake(struct nc_stack *st)
 		st->sig_wake = 1;
 }
 
+/* stack_frame_get() - a buffer for an outgoing frame of @len bytes (lock
+ * held: every linkoutput runs under the core lock) */
+static struct nc_frame *stack_frame_get(struct nc_stack *st, unsigned len)
+{
+	struct nc_frame *f;
+
+	if (len > NC_FRAME_CAP) {
+		f = malloc(sizeof(*f) + len);
+		if (f)
+			f->pooled = 0;
+		return f;
+	}
+	if (!st->fpool) {
+		pthread_mutex_lock(&st->outq_mu);
+		st->fpool = st->fpool_ret;
+		st->fpool_ret = NULL;
+		st->fpool_ret_n = 0;
+		pthread_mutex_unlock(&st->outq_mu);
+	}
+	f = st->fpool;
+	if (f) {
+		st->fpool = f->next;
+		return f;
+	}
+	f = malloc(sizeof(*f) + NC_FRAME_CAP);
+	if (f)
+		f->pooled = 1;
+	return f;
+}
+
+/* stack_frames_put() - give drained frames back: pooled ones to fpool_ret
+ * (up to NC_FRAME_POOL kept there), the rest freed */
+static void stack_frames_put(struct nc_stack *st, struct nc_frame *f)
+{
+	struct nc_frame *keep = NULL, *keep_tail = NULL, *drop = NULL;
+	unsigned nkeep = 0;
+
+	while (f) {
+		struct nc_frame *next = f->next;
+		if (f->pooled && nkeep < NC_FRAME_POOL) {
+			f->next = keep;
+			keep = f;
+			if (!keep_tail)
+				keep_tail = f;
+			nkeep++;
+		} else {
+			f->next = drop;
+			drop = f;
+		}
+		f = next;
+	}
+	if (keep) {
+		pthread_mutex_lock(&st->outq_mu);
+		while (keep && st->fpool_ret_n + nkeep > NC_FRAME_POOL) {
+			struct nc_frame *x = keep;	/* pool full: free the excess */
+			keep = x->next;
+			nkeep--;
+			x->next = drop;
+			drop = x;
+		}
+		if (keep) {
+			keep_tail->next = st->fpool_ret;
+			st->fpool_ret = keep;
+			st->fpool_ret_n += nkeep;
+		}
+		pthread_mutex_unlock(&st->outq_mu);
+	}
+	while (drop) {
+		struct nc_frame *next = drop->next;
+		free(drop);
+		drop = next;
+	}
+}
+
+/* stack_frames_free() - free a list of frames */
+static void stack_frames_free(struct nc_frame *f)
+{
+	while (f) {
+		struct nc_frame *next = f->next;
+		free(f);
+		f = next;
+	}
+}
+
 /* stack_linkoutput() - netif linkoutput: queue one frame for the owner */
 static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 {
@@ -81,7 +175,7 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 
 	if (p->tot_len < 14)
 		return ERR_ARG;
-	f = malloc(sizeof(*f) + p->tot_len);
+	f = stack_frame_get(st, p->tot_len);
 	if (!f) {
 		__atomic_add_fetch(&st->frames_dropped, 1, __ATOMIC_RELAXED);
 		return ERR_MEM;
@@ -91,7 +185,12 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	pthread_mutex_lock(&st->outq_mu);
 	if (st->outq_len >= NC_OUTQ_MAX) {
 		pthread_mutex_unlock(&st->outq_mu);
-		free(f);
+		if (f->pooled) {
+			f->next = st->fpool;
+			st->fpool = f;
+		} else {
+			free(f);
+		}
 		__atomic_add_fetch(&st->frames_dropped, 1, __ATOMIC_RELAXED);
 		return ERR_MEM;
 	}
@@ -104,7 +203,12 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	st->outq_len++;
 	pthread_mutex_unlock(&st->outq_mu);
 	if (was_empty) {
-		if (stack_on_tcpip_thread(st))
+		/* a frame queued by a flush that drains by itself needs no
+		 * eventfd: anyone who queues after that drain took the queue
+		 * finds it empty and announces their own */
+		if (st->direct_out)
+			st->out_unsignalled = 1;
+		else if (stack_on_tcpip_thread(st))
 			stack_efd_bump(st->out_efd);
 		else
 			st->sig_out = 1;
@@ -328,12 +432,13 @@ void nc_stack_free(struct nc_stack *st)
 #endif
 		st->tcpip_running = 0;
 	}
+	for (unsigned i = 0; i < st->inq_n; i++)
+		st->L.pbuf_free(st->inq[i]);	/* only queued once loaded */
+	st->inq_n = 0;
 	nc_lwip_unload(&st->L);
-	while (st->outq_head) {
-		struct nc_frame *f = st->outq_head;
-		st->outq_head = f->next;
-		free(f);
-	}
+	stack_frames_free(st->outq_head);
+	stack_frames_free(st->fpool);
+	stack_frames_free(st->fpool_ret);
 	if (st->out_efd >= 0)
 		close(st->out_efd);
 	if (st->wake_efd >= 0)
@@ -477,6 +582,115 @@ int nc_stack_frame_in(struct nc_stack *st, const uint8_t *frame, unsigned len)
 	return 0;
 }
 
+/* stack_out_run() - hand every queued frame to frame_out; @read_efd: also
+ * consume the eventfd's count (when it was reported readable) */
+static void stack_out_run(struct nc_stack *st, int read_efd)
+{
+	struct nc_frame *f, *head;
+	unsigned n = 0;
+
+	if (read_efd) {
+		uint64_t v;
+		ssize_t r = read(st->out_efd, &v, sizeof(v));
+		(void)r;
+	}
+	pthread_mutex_lock(&st->outq_mu);
+	head = st->outq_head;
+	st->outq_head = st->outq_tail = NULL;
+	st->outq_len = 0;
+	pthread_mutex_unlock(&st->outq_mu);
+	for (f = head; f; f = f->next, n++)
+		st->frame_out(st->user, f->data, f->len);
+	stack_frames_put(st, head);
+	__atomic_add_fetch(&st->frames_out, n, __ATOMIC_RELAXED);
+}
+
+/* stack_feed() - feed the queued input frames to lwIP under one hold of the
+ * lock. Connections write what they received to their applications once,
+ * at the end (nc_bridge_batch_end). @direct: drain the out queue here
+ * afterwards, so frames lwIP sent meanwhile need no eventfd. */
+static void stack_feed(struct nc_stack *st, int direct)
+{
+	unsigned n = st->inq_n, out;
+
+	st->inq_n = 0;
+	nc_stack_lock(st);
+	st->batching = 1;
+	st->direct_out = direct;
+	for (unsigned i = 0; i < n; i++)
+		st->L.ethernet_input(st->inq[i], &st->netif);	/* consumes it */
+	st->batching = 0;
+	nc_bridge_batch_end(st);
+	out = st->out_unsignalled;
+	st->out_unsignalled = st->direct_out = 0;
+	nc_stack_unlock(st);
+	if (out)
+		stack_out_run(st, 0);
+}
+
+/**
+ * nc_stack_frame_put() - queue one Ethernet frame for the stack, built from
+ * its parts straight into an lwIP buffer (the only copy of the payload)
+ * @st:		stack
+ * @dst:	destination MAC (low 48 bits)
+ * @src:	source MAC
+ * @ethertype:	ethertype
+ * @payload:	frame payload
+ * @len:	its length
+ *
+ * The frame reaches lwIP at the next nc_stack_frame_flush() (or when
+ * NC_STACK_INQ frames are queued: then without calling frame_out). Only the
+ * owner's thread (the one that drains) may put and flush.
+ *
+ * Return: 0, -EINVAL for an oversized frame, -ENOMEM (counted as dropped)
+ */
+int nc_stack_frame_put(struct nc_stack *st, uint64_t dst, uint64_t src, unsigned ethertype,
+		       const void *payload, unsigned len)
+{
+	struct pbuf *p;
+	uint8_t *h;
+
+	if ((len && !payload) || len > 0xffff - 14) {
+		__atomic_add_fetch(&st->frames_dropped, 1, __ATOMIC_RELAXED);
+		return -EINVAL;
+	}
+	p = st->L.pbuf_alloc(PBUF_RAW, (u16_t)(len + 14), PBUF_RAM);
+	if (!p) {
+		__atomic_add_fetch(&st->frames_dropped, 1, __ATOMIC_RELAXED);
+		return -ENOMEM;
+	}
+	h = p->payload;
+	for (int i = 0; i < 6; i++) {
+		h[i] = (uint8_t)(dst >> (40 - 8 * i));
+		h[6 + i] = (uint8_t)(src >> (40 - 8 * i));
+	}
+	h[12] = (uint8_t)(ethertype >> 8);
+	h[13] = (uint8_t)ethertype;
+	if (len)
+		memcpy(h + 14, payload, len);
+	__atomic_add_fetch(&st->frames_in, 1, __ATOMIC_RELAXED);
+	st->inq[st->inq_n++] = p;
+	if (st->inq_n == NC_STACK_INQ)
+		stack_feed(st, 0);
+	return 0;
+}
+
+/**
+ * nc_stack_frame_flush() - feed the frames queued by nc_stack_frame_put()
+ * to lwIP, then hand what lwIP sent meanwhile to frame_out (on this thread)
+ * @st:		stack
+ *
+ * Return: how many frames were fed
+ */
+unsigned nc_stack_frame_flush(struct nc_stack *st)
+{
+	unsigned n = st->inq_n;
+
+	if (n)
+		stack_feed(st, 1);
+	return n;
+}
+
 /* nc_stack_out_fd() - eventfd readable when frames are queued for frame_out */
 int nc_stack_out_fd(struct nc_stack *st)
 {
@@ -489,25 +703,7 @@ int nc_stack_out_fd(struct nc_stack *st)
  */
 void nc_stack_out_drain(struct nc_stack *st)
 {
-	struct nc_frame *f;
-	uint64_t v;
-	ssize_t r = read(st->out_efd, &v, sizeof(v));
-	unsigned n = 0;
-
-	(void)r;
-	pthread_mutex_lock(&st->outq_mu);
-	f = st->outq_head;
-	st->outq_head = st->outq_tail = NULL;
-	st->outq_len = 0;
-	pthread_mutex_unlock(&st->outq_mu);
-	while (f) {
-		struct nc_frame *next = f->next;
-		st->frame_out(st->user, f->data, f->len);
-		free(f);
-		f = next;
-		n++;
-	}
-	__atomic_add_fetch(&st->frames_out, n, __ATOMIC_RELAXED);
+	stack_out_run(st, 1);
 }
 
 /* nc_stack_stats() - counters for /metrics */

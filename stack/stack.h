@@ -24,7 +24,8 @@
 struct nc_stack;
 
 /* frame_out() - one Ethernet frame (14-byte header included) left the stack.
- * Called from nc_stack_out_drain(), on the drainer's thread. */
+ * Called from nc_stack_out_drain() or nc_stack_frame_flush(), on the
+ * drainer's thread; @frame lives until it returns. */
 typedef void (*nc_stack_frame_out_fn)(void *user, const uint8_t *frame, unsigned len);
 
 struct nc_stack_config {
@@ -57,6 +58,18 @@ int nc_stack_set_addrs(struct nc_stack *st, const struct sockaddr_storage *addrs
 
 /* nc_stack_frame_in() - an Ethernet frame (header included) for the stack. Copies it. */
 int nc_stack_frame_in(struct nc_stack *st, const uint8_t *frame, unsigned len);
+
+/* Batched input, for the owner's thread only (the one that drains):
+ * nc_stack_frame_put() builds a frame from its parts in an lwIP buffer and
+ * queues it; nc_stack_frame_flush() feeds everything queued under one hold
+ * of the lock, each connection writes to its application once per batch,
+ * and the frames the stack sent meanwhile go to frame_out from inside
+ * nc_stack_frame_flush() (so call it where frame_out may run). Put feeds by
+ * itself once 64 frames are queued, then without calling frame_out. Frames
+ * still queued at nc_stack_free() are dropped. */
+int nc_stack_frame_put(struct nc_stack *st, uint64_t dst_mac, uint64_t src_mac,
+		       unsigned ethertype, const void *payload, unsigned len);
+unsigned nc_stack_frame_flush(struct nc_stack *st);
 
 /* nc_stack_out_fd() - eventfd readable when frames are queued for frame_out */
 int nc_stack_out_fd(struct nc_stack *st);

@@ -71,8 +71,19 @@ void nc_lwip_unload(struct nc_lwip *l);
 struct nc_frame {
 	struct nc_frame *next;
 	unsigned len;
+	unsigned pooled;	/* NC_FRAME_CAP bytes of data, goes back to the pool */
 	uint8_t data[];
 };
+
+/* Outgoing frames of up to NC_FRAME_CAP bytes (the netcon port's 1394-byte
+ * MTU + header) come from a free list instead of malloc/free per frame; at
+ * most NC_FRAME_POOL of them are kept on each of its two lists (see
+ * stack_linkoutput) */
+#define NC_FRAME_CAP 1536
+#define NC_FRAME_POOL 128
+
+/* frames queued by nc_stack_frame_put() before a flush feeds them to lwIP */
+#define NC_STACK_INQ 64
 
 /* A connection accepted by lwIP whose record could not be sent yet */
 struct nc_pending_accept {
@@ -125,7 +136,9 @@ struct nc_conn {
 	unsigned abort_req : 1;		/* reset wanted (done by whoever owns the moment) */
 	unsigned disown_req : 1;	/* tcp_close wanted at the end of the callback */
 	unsigned rx_sched : 1;		/* on st->rx_dirty */
+	unsigned rx_bsched : 1;		/* on st->rx_batch */
 	struct nc_conn *dnext;		/* (L) rx_dirty chain */
+	struct nc_conn *bnext;		/* (L) rx_batch chain */
 	/* net -> app data not yet written to fd (L) */
 	struct pbuf *rxq, *rxq_tail;
 	unsigned rxq_off;
@@ -181,6 +194,20 @@ struct nc_stack {
 	struct nc_frame *outq_head, *outq_tail;
 	unsigned outq_len;
 	int out_efd;
+	/* frame buffer pool: linkoutput takes from fpool (L); the drainer gives
+	 * back to fpool_ret (outq_mu), which linkoutput takes whole when fpool
+	 * is empty: one mutex operation per refill, not per frame */
+	struct nc_frame *fpool;		/* (L) */
+	struct nc_frame *fpool_ret;	/* (outq_mu) */
+	unsigned fpool_ret_n;		/* (outq_mu) */
+
+	/* input batch (nc_stack_frame_put/flush): the owner's thread only */
+	struct pbuf *inq[NC_STACK_INQ];
+	unsigned inq_n;
+	/* (L) while a batch is fed: connections write to their apps at its
+	 * end (rx_batch), and with direct_out the frames lwIP sends are left
+	 * unannounced (out_unsignalled) for the flusher to drain itself */
+	int batching, direct_out, out_unsignalled;
 
 	/* bridge thread */
 	int epfd;
@@ -195,6 +222,7 @@ struct nc_stack {
 	unsigned tab_size, nconns;
 	struct nc_conn *graveyard;
 	struct nc_conn *rx_dirty;	/* (L) data queued for the app, to flush */
+	struct nc_conn *rx_batch;	/* (L) to service at the end of a batch */
 	struct nc_done *done_head, *done_tail;
 	struct nc_tomb tombs[NC_STACK_TOMBS];
 	unsigned tomb_next;
@@ -217,6 +245,7 @@ void nc_stack_wake(struct nc_stack *st);
 /* tcp_bridge.c */
 void nc_bridge_event(struct nc_stack *st, struct nc_conn *c, uint32_t events);
 void nc_bridge_reap(struct nc_stack *st);
+void nc_bridge_batch_end(struct nc_stack *st);
 void nc_bridge_abort_all(struct nc_stack *st);
 int nc_bridge_pair(int *app, int *ours, uint64_t *id);
 struct nc_conn *nc_conn_new(struct nc_stack *st, int fd, int family, uint64_t id);

@@ -22,6 +22,9 @@
  * connection goes on st->rx_dirty and the bridge thread writes everything
  * that arrived meanwhile in one sendmsg (fewer, larger writes and fewer
  * wake-ups of the reader); PSH, FIN or 32 kB queued write immediately.
+ * Frames fed as a batch (nc_stack_frame_flush) go further: every connection
+ * that received data or ACKs during the batch is serviced once at its end
+ * (nc_bridge_batch_end), so one write per batch reaches the application.
  * App -> network refills happen in tcp_sent once a quarter of the send
  * buffer is free, not on every ACK.
  *
@@ -665,6 +668,18 @@ static err_t conn_cb_end(struct nc_conn *c)
 	return ERR_OK;
 }
 
+/* conn_batch_mark() - service c at the end of the input batch being fed */
+static void conn_batch_mark(struct nc_conn *c)
+{
+	struct nc_stack *st = c->st;
+
+	if (c->rx_bsched)
+		return;
+	c->rx_bsched = 1;
+	c->bnext = st->rx_batch;
+	st->rx_batch = c;
+}
+
 /* conn_recv_cb() - data or FIN (p == NULL) from the peer */
 static err_t conn_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
@@ -674,6 +689,10 @@ static err_t conn_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t 
 		return p ? ERR_VAL : ERR_OK;	/* detached: cannot happen */
 	if (!p) {
 		c->remote_fin = 1;
+		if (c->st->batching) {
+			conn_batch_mark(c);
+			return ERR_OK;
+		}
 	} else if (c->app_noread) {
 		c->unrecved += p->tot_len;
 		conn_recved(c, p->tot_len);
@@ -690,6 +709,12 @@ static err_t conn_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t 
 		while (t->next)
 			t = t->next;
 		c->rxq_tail = t;
+		/* inside a batch of input frames: one write at its end, PSH or
+		 * not (a batch is at most 64 frames) */
+		if (c->st->batching) {
+			conn_batch_mark(c);
+			return ERR_OK;
+		}
 		/* batch: segments without PSH are written by the bridge thread
 		 * once it wakes up, together with whatever followed them */
 		if (!(p->flags & PBUF_FLAG_PUSH) && c->rxq_bytes < 32768 && c->can_write) {
@@ -722,6 +747,10 @@ static err_t conn_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len)
 	 * of the send buffer is free, unless lwIP is about to run dry */
 	if (c->pcb && tcp_sndbuf(c->pcb) < NC_SND_TOTAL / 4 && !c->app_eof)
 		return ERR_OK;
+	if (c->st->batching) {	/* once, after every ACK of the batch */
+		conn_batch_mark(c);
+		return ERR_OK;
+	}
 	conn_cb_begin(c);
 	conn_pump_tx(c);
 	conn_check(c);
@@ -1080,6 +1109,33 @@ void nc_bridge_reap(struct nc_stack *st)
 		d->fn(d->arg, d->id, d->result);
 		free(d);
 		d = next;
+	}
+}
+
+/**
+ * nc_bridge_batch_end() - service the connections an input batch marked
+ * @st:	stack (lock held)
+ *
+ * Outside any lwIP callback, as the bridge thread does: a connection freed
+ * meanwhile is dead and waits in the graveyard, which only nc_bridge_reap()
+ * empties, under this same lock hold we are in.
+ */
+void nc_bridge_batch_end(struct nc_stack *st)
+{
+	struct nc_conn *c = st->rx_batch;
+
+	st->rx_batch = NULL;
+	while (c) {
+		struct nc_conn *next = c->bnext;
+		c->rx_bsched = 0;
+		if (!c->dead) {
+			conn_service(c);
+			if (c->abort_req) {
+				c->abort_req = 0;
+				conn_destroy(c, 1);
+			}
+		}
+		c = next;
 	}
 }
 
