@@ -545,7 +545,7 @@ static void conn_pump_tx(struct nc_conn *c)
 			win = 0xffff;
 		if (win == 0)
 			break;	/* tcp_sent() calls us again */
-		unsigned k = (unsigned)avail - c->hold;
+		unsigned all = (unsigned)avail - c->hold, k = all;
 		if (k > win)
 			k = win;
 		if (c->hold > 1) {
@@ -600,6 +600,12 @@ static void conn_pump_tx(struct nc_conn *c)
 			goto fail;
 		c->hold = 1;
 		wrote = 1;
+		/* took all there was: bytes that arrive later raise a new
+		 * (edge-triggered) EPOLLIN, no need to ask SIOCINQ again */
+		if (k == all && !c->app_eof) {
+			c->can_read = 0;
+			break;
+		}
 	}
 out:
 	if (wrote && c->pcb)
