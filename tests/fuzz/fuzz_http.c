@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 
 #include "service/svc.h"
+#include "tests/fuzz/fuzz_home.h"
 #include "service/controller.h"
 
 /* identity made once with zerotier-idtool generate (test data, not a secret) */
@@ -69,22 +70,6 @@ static void fz_write(const char *dir, const char *name, const char *data, int mo
 		abort();
 }
 
-static char fz_home[64];
-
-/* fz_rm() / fz_cleanup() - remove the harness's home at exit (it is in RAM
- * when on /dev/shm; libFuzzer leaves through exit() after -max_total_time) */
-static int fz_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static void fz_cleanup(void)
-{
-	if (fz_home[0])
-		nftw(fz_home, fz_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* fz_setup() - the parts of svc_run()'s start-up the API touches */
 static void fz_setup(void)
 {
@@ -94,12 +79,7 @@ static void fz_setup(void)
 	socklen_t sl = sizeof(fz_addr);
 	int i;
 
-	/* on tmpfs when there is one: the controller's and the networks.d
-	 * writes each end in fsync(), which on ext4 waited for the disk */
-	snprintf(fz_home, sizeof(fz_home), "%s/fuzz_http.XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (!mkdtemp(fz_home))
-		abort();
-	atexit(fz_cleanup);
+	fz_home_make("fuzz_http");	/* the controller's writes end in fsync() */
 	fz_write(tmpl, "identity.secret", fuzz_identity, 0600);
 	fz_write(tmpl, "authtoken.secret", fuzz_token, 0600);
 	s = calloc(1, sizeof(*s));

@@ -17,22 +17,7 @@
 #include <sys/stat.h>
 
 #include "service/svc.h"
-
-static char fz_home[64];
-
-/* fz_rm() / fz_cleanup() - remove the harness's home at exit (it is in RAM
- * when on /dev/shm; libFuzzer leaves through exit() after -max_total_time) */
-static int fz_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static void fz_cleanup(void)
-{
-	if (fz_home[0])
-		nftw(fz_home, fz_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "tests/fuzz/fuzz_home.h"
 
 static void fz_check_ipport(const struct sockaddr_storage *ep)
 {
@@ -102,16 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* and as networks.d/NWID.local.conf, read from a file like the daemon does */
 	if (!fz_home[0]) {
-		/* on tmpfs when there is one: on ext4 every truncating rewrite of
-		 * the file was flushed to disk at close, 90% of the run time */
-		snprintf(fz_home, sizeof(fz_home), "%s/fuzz_localconf.%d",
-			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
+		fz_home_make("fuzz_localconf");
 		snprintf(p, sizeof(p), "%s/networks.d", fz_home);
-		if (mkdir(fz_home, 0700) < 0 && errno != EEXIST)
-			abort();
 		if (mkdir(p, 0700) < 0 && errno != EEXIST)
 			abort();
-		atexit(fz_cleanup);
 	}
 	snprintf(p, sizeof(p), "%s/networks.d/00000000000000ff.local.conf", fz_home);
 	f = fopen(p, "wb");
