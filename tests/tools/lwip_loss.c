@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/sockaddr.h"
 #include "stack/stack.h"
 
 #define LOSS_MTU 1394
@@ -213,18 +214,6 @@ static void *wire(void *arg)
 	}
 	close(ep);
 	return NULL;
-}
-
-static struct sockaddr_storage mk4(const char *ip, unsigned port)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, ip, &sin->sin_addr);
-	return ss;
 }
 
 static sem_t done_sem;

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/sockaddr.h"
 #include "stack/stack.h"
 
 struct end {
@@ -52,18 +53,6 @@ static void *wire(void *arg)
 			nc_stack_out_drain(ends[e[i].data.u32].st);
 	}
 	return NULL;
-}
-
-static struct sockaddr_storage mk4(const char *ip, unsigned port)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, ip, &sin->sin_addr);
-	return ss;
 }
 
 static sem_t done_sem;

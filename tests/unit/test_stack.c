@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/sockaddr.h"
 #include "stack/stack.h"
 #include "tests/check.h"
 
@@ -129,30 +130,6 @@ static void *wire_main(void *arg)
 		}
 		wire_flush(w);
 	}
-}
-
-static struct sockaddr_storage mk4(const char *ip, unsigned port)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, ip, &sin->sin_addr);
-	return ss;
-}
-
-static struct sockaddr_storage mk6(const char *ip, unsigned port)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons((uint16_t)port);
-	inet_pton(AF_INET6, ip, &s6->sin6_addr);
-	return ss;
 }
 
 /* stack_make() - a stack with one IPv4 /24 and one IPv6 /88 address */
