@@ -28,8 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/sockaddr.h"
 #include "stack/stack.h"
+#include "tests/stack_util.h"
 
 #define LOSS_MTU 1394
 #define LOSS_HOLD_NS 20000000LL	/* a held (reordered) frame goes after the next, or after 20 ms */
@@ -255,24 +255,6 @@ static void *writer(void *arg)
 	}
 	shutdown(j->fd, SHUT_WR);
 	return NULL;
-}
-
-static int accept_rec(int lfd)
-{
-	struct nc_accept_rec rec;
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct iovec iov = { &rec, sizeof(rec) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			     .msg_controllen = sizeof(cm.b) };
-	int fd = -1;
-
-	if (recvmsg(lfd, &mh, 0) != sizeof(rec) || !CMSG_FIRSTHDR(&mh))
-		return -1;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
-	return fd;
 }
 
 int main(int argc, char **argv)

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/sockaddr.h"
 #include "stack/stack.h"
+#include "tests/stack_util.h"
 
 struct end {
 	struct nc_stack *st;
@@ -87,20 +87,6 @@ static void *writer(void *arg)
 	}
 	shutdown(j->fd, SHUT_WR);
 	return NULL;
-}
-
-static int accept_rec(int lfd)
-{
-	struct nc_accept_rec rec;
-	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } cm;
-	struct iovec iov = { &rec, sizeof(rec) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
-	int fd = -1;
-
-	if (recvmsg(lfd, &mh, 0) != sizeof(rec))
-		return -1;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
-	return fd;
 }
 
 int main(int argc, char **argv)

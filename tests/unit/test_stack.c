@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/sockaddr.h"
 #include "stack/stack.h"
+#include "tests/stack_util.h"
 #include "tests/check.h"
 
 /* check.h's CHECK_END trips this warning (an if/else on one line) */
