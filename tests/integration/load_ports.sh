@@ -28,15 +28,18 @@ PB=$(dport "$HB")
 jq --argjson lo $LO --argjson hi $HI '.settings.netconLocalPortRange = [$lo, $hi]' "$HB/local.conf" >"$HB/local.conf.new" &&
 	mv "$HB/local.conf.new" "$HB/local.conf"
 [ -r "$DEB_LWIP" ] && cp "$DEB_LWIP" "$HB/liblwip.so"
-restart_b() {	# restart_b - B back on its port, network up; prints the lwIP it loaded
+# restart_b - B back on its port, network up; sets LIB to the lwIP it loaded.
+# Not run in $(...): daemon_start's nc_track must reach this shell, or the
+# cleanup trap would not end the restarted daemon.
+restart_b() {
 	daemon_stop "$HB" && : >"$HB/stderr.log" && daemon_start "$HB" "$PB" &&
 		WAIT_S=30 wait_for net_ok "$HB" "$NW" && WAIT_S=10 wait_for test -S "${NC_SOCK[$HB]}" &&
 		WAIT_S=10 wait_for grep -q ': lwIP ' "$HB/stderr.log" &&
-		grep -m1 ': lwIP ' "$HB/stderr.log" | sed 's/.*: lwIP //'
+		LIB=$(grep -m1 ': lwIP ' "$HB/stderr.log" | sed 's/.*: lwIP //')
 }
 # lib_name DESC - short name of the library the daemon logged
 lib_name() { case "$1" in *"Debian's packaged"*) echo "Debian's packaged liblwip" ;; *"netcon build"*) echo "netcon's lwIP build" ;; *) echo "${1%% *}" ;; esac; }
-LIB=$(restart_b) || { fail "setup: B restarted with ports $LO-$HI" "$(tail -5 "$HB/stderr.log")"; exit 1; }
+restart_b || { fail "setup: B restarted with ports $LO-$HI" "$(tail -5 "$HB/stderr.log")"; exit 1; }
 echo "B: lwIP $LIB"
 net_bg "$HA" "$NC_TMP/serve.out" "$L" serve 7000
 wait_for grep -q listening "$NC_TMP/serve.out" || { fail "server starts" ""; exit 1; }
@@ -91,7 +94,7 @@ kill -0 "$(home_pid "$HB")" && pass "B's daemon alive" || fail "B's daemon" "die
 
 # ---- the same churn on the library the daemon picks itself ----
 rm -f "$HB/liblwip.so"
-LIB=$(restart_b) || { fail "B restarted on its own lwIP" "$(tail -5 "$HB/stderr.log")"; exit 1; }
+restart_b || { fail "B restarted on its own lwIP" "$(tail -5 "$HB/stderr.log")"; exit 1; }
 echo "B: lwIP $LIB"
 bad=0
 for w in 1 2 3 4; do
