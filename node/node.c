@@ -138,16 +138,17 @@ void zt_node_delete(zt_node *n)
  * now, so without that cap every datagram arriving within a second of the
  * previous one would postpone the timers again, and steady traffic (the
  * daemon overwrites its deadline with each returned one) would keep
- * keepalives, expiry and WHOIS retries from running at all. */
-static int64_t node_deadline(struct zt_node *n, int64_t now, int64_t net)
+ * keepalives, expiry and WHOIS retries from running at all. @cap: that
+ * deadline (n->bg_due), 0 from background itself. */
+static int64_t node_deadline(struct zt_node *n, int64_t now, int64_t net, int64_t cap)
 {
 	int64_t d = zt_switch_deadline(n, now);
 	if (net > now && net < d)
 		d = net;
 	if (net <= now && net != 0)
 		d = now + 1;
-	if (n->bg_due && n->bg_due < d)
-		d = n->bg_due;
+	if (cap && cap < d)
+		d = cap;
 	return d;
 }
 
@@ -166,7 +167,7 @@ int zt_node_wire_in(zt_node *n, int64_t now, int64_t local_socket,
 		zt_switch_wire_in(n, now, local_socket, from, (const uint8_t *)data, len);
 	zt_switch_flush(n, now);
 	if (next_deadline)
-		*next_deadline = node_deadline(n, now, n->topo->net_deadline);
+		*next_deadline = node_deadline(n, now, n->topo->net_deadline, n->bg_due);
 	uint64_t after = 0;
 	for (int i = 0; i < ZT_DROP_REASONS; i++)
 		after += n->counters.drops[i];
@@ -291,7 +292,7 @@ int zt_node_background(zt_node *n, int64_t now, int64_t *next_deadline)
 	zt_switch_background(n, now);
 	if (now - n->topo->last_ping_check >= 1000 || now < n->topo->last_ping_check) {
 		n->topo->last_ping_check = now;
-		int rootless = !n->topo->self_is_root && !zt_topo_best_root(n, now);
+		int rootless = zt_topo_rootless(n, now);
 		struct zt_peer *p = zt_topo_first(n, &it);
 		while (p) {
 			struct zt_peer *nx = zt_topo_next(n, p, &it);
@@ -316,8 +317,7 @@ int zt_node_background(zt_node *n, int64_t now, int64_t *next_deadline)
 	int64_t net = zt_net_background(n, now);
 	n->topo->net_deadline = net;
 	zt_switch_flush(n, now);
-	n->bg_due = 0;	/* this run sets the next one */
-	n->bg_due = node_deadline(n, now, net);
+	n->bg_due = node_deadline(n, now, net, 0);	/* this run sets the next one */
 	if (next_deadline)
 		*next_deadline = n->bg_due;
 	return ZT_OK;

@@ -114,6 +114,9 @@ void zt_request_whois(struct zt_node *n, int64_t now, uint64_t address);
 int zt_is_root(struct zt_node *n, uint64_t address);
 /* zt_root_addresses() - our roots, best first. Return count. */
 int zt_root_addresses(struct zt_node *n, uint64_t *out, int max);
+/* zt_topo_rootless() - 1 while we are no root and no root has a live path:
+ * nobody can introduce peers or say who subscribes to what */
+int zt_topo_rootless(struct zt_node *n, int64_t now);
 /* zt_rootless_peers() - while no root has a live path: the other peers we
  * have a live direct path to (at most max); 0 when a root is reachable or
  * we are one */

@@ -236,12 +236,18 @@ int zt_root_addresses(struct zt_node *n, uint64_t *out, int max)
 	return nc;
 }
 
+/* zt_topo_rootless() - see node_internal.h */
+int zt_topo_rootless(struct zt_node *n, int64_t now)
+{
+	return !n->topo->self_is_root && !zt_topo_best_root(n, now);
+}
+
 /* zt_rootless_peers() - see node_internal.h */
 int zt_rootless_peers(struct zt_node *n, int64_t now, uint64_t *out, int max)
 {
 	unsigned it;
 	int k = 0;
-	if (n->topo->self_is_root || zt_topo_best_root(n, now))
+	if (!zt_topo_rootless(n, now))
 		return 0;	/* a root is the directory itself */
 	for (struct zt_peer *p = zt_topo_first(n, &it); p && k < max; p = zt_topo_next(n, p, &it))
 		if (!zt_is_root(n, p->id.address) && zt_peer_best_path(p, now, 0))

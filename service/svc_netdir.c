@@ -24,16 +24,56 @@
 
 #include "service/svc.h"
 
-/* marker_nwid() - "8056c2e21c000001.conf" -> nwid; else -EINVAL */
-static int marker_nwid(const char *name, uint64_t *nwid)
+/* hex_name() - "<digits hex digits><suffix>" (8056c2e21c000001.conf) -> value;
+ * else -EINVAL */
+static int hex_name(const char *name, unsigned digits, const char *suffix, uint64_t *v)
 {
 	char hex[17];
 
-	if (strlen(name) != 21 || strcmp(name + 16, ".conf"))
+	if (digits > 16 || strlen(name) != digits + strlen(suffix) || strcmp(name + digits, suffix))
 		return -EINVAL;
-	memcpy(hex, name, 16);
-	hex[16] = 0;
-	return svc_hex_u64(hex, 16, nwid);
+	memcpy(hex, name, digits);
+	hex[digits] = 0;
+	return svc_hex_u64(hex, digits, v);
+}
+
+/* marker_nwid() - "8056c2e21c000001.conf" -> nwid; else -EINVAL */
+static int marker_nwid(const char *name, uint64_t *nwid)
+{
+	return hex_name(name, 16, ".conf", nwid);
+}
+
+/* moon_id() - "000000xxxxxxxxxx.moon" -> world id; else -EINVAL */
+static int moon_id(const char *name, uint64_t *id)
+{
+	return hex_name(name, 16, ".moon", id);
+}
+
+/*
+ * scan_dir() - call @take for every HOME/@sub entry named @digits hex
+ * digits + @suffix
+ * Return: how many @take accepted (returned 0)
+ */
+static int scan_dir(struct svc *s, const char *sub, unsigned digits, const char *suffix,
+		    int (*take)(struct svc *s, const char *name, uint64_t v))
+{
+	char p[1024];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", s->home, sub);
+	d = opendir(p);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		uint64_t v;
+
+		if (hex_name(de->d_name, digits, suffix, &v) == 0 && take(s, de->d_name, v) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 /**
@@ -56,41 +96,18 @@ int svc_netdir_marker(struct svc *s, uint64_t nwid, int create)
 	return 0;
 }
 
+static int take_marker(struct svc *s, const char *name, uint64_t nwid)
+{
+	return svc_net_join(s, nwid, 0);
+}
+
 /**
  * svc_netdir_scan() - join every network with a marker file
  * Return: number joined
  */
 int svc_netdir_scan(struct svc *s)
 {
-	char p[1024];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	snprintf(p, sizeof(p), "%s/networks.d", s->home);
-	d = opendir(p);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		uint64_t nwid;
-
-		if (marker_nwid(de->d_name, &nwid) == 0 && svc_net_join(s, nwid, 0) == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
-/* moon_id() - "000000xxxxxxxxxx.moon" -> world id; else -EINVAL */
-static int moon_id(const char *name, uint64_t *id)
-{
-	char hex[17];
-
-	if (strlen(name) != 21 || strcmp(name + 16, ".moon"))
-		return -EINVAL;
-	memcpy(hex, name, 16);
-	hex[16] = 0;
-	return svc_hex_u64(hex, 16, id);
+	return scan_dir(s, "networks.d", 16, ".conf", take_marker);
 }
 
 /* moon_load() - hand moons.d/NAME to the engine; log when it is new to us */
@@ -119,31 +136,24 @@ static void moon_load(struct svc *s, const char *name)
 		svc_log("moon %016llx loaded", (unsigned long long)id);
 }
 
+static int take_moon(struct svc *s, const char *name, uint64_t id)
+{
+	moon_load(s, name);
+	return 0;
+}
+
 /**
  * svc_moons_scan() - load every moons.d/WORLDID.moon
  * Return: number of files offered to the engine
  */
 int svc_moons_scan(struct svc *s)
 {
-	char p[1024];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
+	return scan_dir(s, "moons.d", 16, ".moon", take_moon);
+}
 
-	snprintf(p, sizeof(p), "%s/moons.d", s->home);
-	d = opendir(p);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		uint64_t id;
-
-		if (moon_id(de->d_name, &id) == 0) {
-			moon_load(s, de->d_name);
-			n++;
-		}
-	}
-	closedir(d);
-	return n;
+static int take_peer(struct svc *s, const char *name, uint64_t address)
+{
+	return zt_node_hint_peer(s->node, svc_now(), address) == ZT_OK ? 0 : -1;
 }
 
 /**
@@ -153,28 +163,7 @@ int svc_moons_scan(struct svc *s)
  */
 int svc_peers_scan(struct svc *s)
 {
-	char p[1024];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	snprintf(p, sizeof(p), "%s/peers.d", s->home);
-	d = opendir(p);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char hex[11];
-		uint64_t a;
-
-		if (strlen(de->d_name) != 15 || strcmp(de->d_name + 10, ".peer"))
-			continue;
-		memcpy(hex, de->d_name, 10);
-		hex[10] = 0;
-		if (svc_hex_u64(hex, 10, &a) == 0 && zt_node_hint_peer(s->node, svc_now(), a) == ZT_OK)
-			n++;
-	}
-	closedir(d);
-	return n;
+	return scan_dir(s, "peers.d", 10, ".peer", take_peer);
 }
 
 /**

@@ -154,12 +154,15 @@ static void lwip_slow_group_timers(void *dl)
 	}
 }
 
-/* lwip_check_info() - describe the loaded library in l->desc and check a
- * netcon build's record against our headers. Return: 0 or -ENOEXEC */
+/* lwip_check_info() - describe the loaded library in l->desc, set its slow
+ * timer's period (tcp_ticks' unit: a netcon build says its TCP_TMR_INTERVAL,
+ * Debian's is the installed headers') and check a netcon build's record
+ * against our headers. Return: 0 or -ENOEXEC */
 static int lwip_check_info(struct nc_lwip *l, const char *path)
 {
 	const struct nc_lwip_info *i = dlsym(l->dl, "netcon_lwip_info");
 
+	l->slow_ms = i ? 2 * i->tcp_tmr_interval : TCP_SLOW_INTERVAL;
 	if (!i) {
 		snprintf(l->desc, sizeof(l->desc),
 			 "%s (no netcon build record: Debian's packaged build, options as in the "
@@ -226,10 +229,6 @@ int nc_lwip_load(struct nc_lwip *l, const char *path, const char *tmp_dir)
 	l->pcb_lists = dlsym(l->dl, "tcp_pcb_lists");
 	l->tw_pcbs = dlsym(l->dl, "tcp_tw_pcbs");
 	l->ticks = dlsym(l->dl, "tcp_ticks");
-	/* the slow timer's period (tcp_ticks' unit): a netcon build says its
-	 * TCP_TMR_INTERVAL; Debian's is the installed headers' */
-	const struct nc_lwip_info *info = dlsym(l->dl, "netcon_lwip_info");
-	l->slow_ms = info ? 2 * info->tcp_tmr_interval : TCP_SLOW_INTERVAL;
 	lwip_slow_group_timers(l->dl);
 	return 0;
 }

@@ -112,50 +112,6 @@ static struct nc_frame *stack_frame_get(struct nc_stack *st, unsigned len)
 	return f;
 }
 
-/* stack_frames_put() - give drained frames back: pooled ones to fpool_ret
- * (up to NC_FRAME_POOL kept there), the rest freed */
-static void stack_frames_put(struct nc_stack *st, struct nc_frame *f)
-{
-	struct nc_frame *keep = NULL, *keep_tail = NULL, *drop = NULL;
-	unsigned nkeep = 0;
-
-	while (f) {
-		struct nc_frame *next = f->next;
-		if (f->pooled && nkeep < NC_FRAME_POOL) {
-			f->next = keep;
-			keep = f;
-			if (!keep_tail)
-				keep_tail = f;
-			nkeep++;
-		} else {
-			f->next = drop;
-			drop = f;
-		}
-		f = next;
-	}
-	if (keep) {
-		pthread_mutex_lock(&st->outq_mu);
-		while (keep && st->fpool_ret_n + nkeep > NC_FRAME_POOL) {
-			struct nc_frame *x = keep;	/* pool full: free the excess */
-			keep = x->next;
-			nkeep--;
-			x->next = drop;
-			drop = x;
-		}
-		if (keep) {
-			keep_tail->next = st->fpool_ret;
-			st->fpool_ret = keep;
-			st->fpool_ret_n += nkeep;
-		}
-		pthread_mutex_unlock(&st->outq_mu);
-	}
-	while (drop) {
-		struct nc_frame *next = drop->next;
-		free(drop);
-		drop = next;
-	}
-}
-
 /* stack_frames_free() - free a list of frames */
 static void stack_frames_free(struct nc_frame *f)
 {
@@ -164,6 +120,26 @@ static void stack_frames_free(struct nc_frame *f)
 		free(f);
 		f = next;
 	}
+}
+
+/* stack_frames_put() - give drained frames back: pooled ones to fpool_ret
+ * while it holds fewer than NC_FRAME_POOL, the rest freed */
+static void stack_frames_put(struct nc_stack *st, struct nc_frame *f)
+{
+	struct nc_frame *drop = NULL;
+
+	pthread_mutex_lock(&st->outq_mu);
+	while (f) {
+		struct nc_frame *next = f->next;
+		struct nc_frame **to = f->pooled && st->fpool_ret_n < NC_FRAME_POOL ? &st->fpool_ret : &drop;
+
+		st->fpool_ret_n += to == &st->fpool_ret;
+		f->next = *to;
+		*to = f;
+		f = next;
+	}
+	pthread_mutex_unlock(&st->outq_mu);
+	stack_frames_free(drop);
 }
 
 /* stack_linkoutput() - netif linkoutput: queue one frame for the owner */

@@ -136,9 +136,7 @@ struct nc_conn {
 	unsigned abort_req : 1;		/* reset wanted (done by whoever owns the moment) */
 	unsigned disown_req : 1;	/* tcp_close wanted at the end of the callback */
 	unsigned rx_sched : 1;		/* on st->rx_dirty */
-	unsigned rx_bsched : 1;		/* on st->rx_batch */
 	struct nc_conn *dnext;		/* (L) rx_dirty chain */
-	struct nc_conn *bnext;		/* (L) rx_batch chain */
 	/* net -> app data not yet written to fd (L) */
 	struct pbuf *rxq, *rxq_tail;
 	unsigned rxq_off;
@@ -205,7 +203,7 @@ struct nc_stack {
 	struct pbuf *inq[NC_STACK_INQ];
 	unsigned inq_n;
 	/* (L) while a batch is fed: connections write to their apps at its
-	 * end (rx_batch), and with direct_out the frames lwIP sends are left
+	 * end (rx_dirty), and with direct_out the frames lwIP sends are left
 	 * unannounced (out_unsignalled) for the flusher to drain itself */
 	int batching, direct_out, out_unsignalled;
 
@@ -221,8 +219,7 @@ struct nc_stack {
 	struct nc_conn **tab;
 	unsigned tab_size, nconns;
 	struct nc_conn *graveyard;
-	struct nc_conn *rx_dirty;	/* (L) data queued for the app, to flush */
-	struct nc_conn *rx_batch;	/* (L) to service at the end of a batch */
+	struct nc_conn *rx_dirty;	/* (L) to service outside callbacks (conn_defer) */
 	struct nc_done *done_head, *done_tail;
 	struct nc_tomb tombs[NC_STACK_TOMBS];
 	unsigned tomb_next;

@@ -23,8 +23,9 @@
  * that arrived meanwhile in one sendmsg (fewer, larger writes and fewer
  * wake-ups of the reader); PSH, FIN or 32 kB queued write immediately.
  * Frames fed as a batch (nc_stack_frame_flush) go further: every connection
- * that received data or ACKs during the batch is serviced once at its end
- * (nc_bridge_batch_end), so one write per batch reaches the application.
+ * that received data or ACKs during the batch goes on that same list and is
+ * serviced once at the batch's end (nc_bridge_batch_end), so one write per
+ * batch reaches the application.
  * App -> network refills happen in tcp_sent once a quarter of the send
  * buffer is free, not on every ACK.
  *
@@ -644,6 +645,19 @@ static void conn_service(struct nc_conn *c)
 	conn_check(c);
 }
 
+/* conn_service_now() - conn_service() outside any lwIP callback, where a
+ * reset it asked for is carried out at once */
+static void conn_service_now(struct nc_conn *c)
+{
+	if (c->dead)
+		return;
+	conn_service(c);
+	if (c->abort_req) {
+		c->abort_req = 0;
+		conn_destroy(c, 1);
+	}
+}
+
 /* ---- lwIP callbacks (lock held) ---- */
 
 /* conn_cb_begin() / conn_cb_end() - bracket work on the pcb of the current
@@ -674,16 +688,24 @@ static err_t conn_cb_end(struct nc_conn *c)
 	return ERR_OK;
 }
 
-/* conn_batch_mark() - service c at the end of the input batch being fed */
-static void conn_batch_mark(struct nc_conn *c)
+/*
+ * conn_defer() - service c outside this callback, with whatever else arrives
+ * meanwhile: at the end of the input batch being fed (nc_bridge_batch_end),
+ * else when the bridge thread wakes (nc_bridge_reap), which is woken here
+ * when the list goes non-empty
+ */
+static void conn_defer(struct nc_conn *c)
 {
 	struct nc_stack *st = c->st;
+	int was_empty = st->rx_dirty == NULL;
 
-	if (c->rx_bsched)
+	if (c->rx_sched)
 		return;
-	c->rx_bsched = 1;
-	c->bnext = st->rx_batch;
-	st->rx_batch = c;
+	c->rx_sched = 1;
+	c->dnext = st->rx_dirty;
+	st->rx_dirty = c;
+	if (was_empty && !st->batching)
+		nc_stack_wake(st);
 }
 
 /* conn_recv_cb() - data or FIN (p == NULL) from the peer */
@@ -696,7 +718,7 @@ static err_t conn_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t 
 	if (!p) {
 		c->remote_fin = 1;
 		if (c->st->batching) {
-			conn_batch_mark(c);
+			conn_defer(c);
 			return ERR_OK;
 		}
 	} else if (c->app_noread) {
@@ -717,22 +739,11 @@ static err_t conn_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t 
 		c->rxq_tail = t;
 		/* inside a batch of input frames: one write at its end, PSH or
 		 * not (a batch is at most 64 frames) */
-		if (c->st->batching) {
-			conn_batch_mark(c);
-			return ERR_OK;
-		}
-		/* batch: segments without PSH are written by the bridge thread
-		 * once it wakes up, together with whatever followed them */
-		if (!(p->flags & PBUF_FLAG_PUSH) && c->rxq_bytes < 32768 && c->can_write) {
-			if (!c->rx_sched) {
-				struct nc_stack *st = c->st;
-				int was_empty = st->rx_dirty == NULL;
-				c->rx_sched = 1;
-				c->dnext = st->rx_dirty;
-				st->rx_dirty = c;
-				if (was_empty)
-					nc_stack_wake(st);
-			}
+		/* segments without PSH are written by the bridge thread once it
+		 * wakes up, together with whatever followed them */
+		if (c->st->batching ||
+		    (!(p->flags & PBUF_FLAG_PUSH) && c->rxq_bytes < 32768 && c->can_write)) {
+			conn_defer(c);
 			return ERR_OK;
 		}
 	}
@@ -754,7 +765,7 @@ static err_t conn_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len)
 	if (c->pcb && tcp_sndbuf(c->pcb) < NC_SND_TOTAL / 4 && !c->app_eof)
 		return ERR_OK;
 	if (c->st->batching) {	/* once, after every ACK of the batch */
-		conn_batch_mark(c);
+		conn_defer(c);
 		return ERR_OK;
 	}
 	conn_cb_begin(c);
@@ -1071,11 +1082,7 @@ void nc_bridge_event(struct nc_stack *st, struct nc_conn *c, uint32_t events)
 			return;
 		}
 	}
-	conn_service(c);
-	if (c->abort_req) {
-		c->abort_req = 0;
-		conn_destroy(c, 1);
-	}
+	conn_service_now(c);
 }
 
 /**
@@ -1084,22 +1091,10 @@ void nc_bridge_event(struct nc_stack *st, struct nc_conn *c, uint32_t events)
  */
 void nc_bridge_reap(struct nc_stack *st)
 {
-	struct nc_conn *g, *dirty = st->rx_dirty;
+	struct nc_conn *g;
 	struct nc_done *d;
 
-	st->rx_dirty = NULL;
-	while (dirty) {
-		struct nc_conn *c = dirty;
-		dirty = c->dnext;
-		c->rx_sched = 0;
-		if (!c->dead) {
-			conn_service(c);
-			if (c->abort_req) {
-				c->abort_req = 0;
-				conn_destroy(c, 1);
-			}
-		}
-	}
+	nc_bridge_batch_end(st);	/* what callbacks deferred */
 	g = st->graveyard;
 	d = st->done_head;
 	st->graveyard = NULL;
@@ -1119,28 +1114,23 @@ void nc_bridge_reap(struct nc_stack *st)
 }
 
 /**
- * nc_bridge_batch_end() - service the connections an input batch marked
+ * nc_bridge_batch_end() - service the connections callbacks deferred
+ * (conn_defer): at the end of an input batch, and from nc_bridge_reap()
  * @st:	stack (lock held)
  *
  * Outside any lwIP callback, as the bridge thread does: a connection freed
  * meanwhile is dead and waits in the graveyard, which only nc_bridge_reap()
- * empties, under this same lock hold we are in.
+ * empties, after this.
  */
 void nc_bridge_batch_end(struct nc_stack *st)
 {
-	struct nc_conn *c = st->rx_batch;
+	struct nc_conn *c = st->rx_dirty;
 
-	st->rx_batch = NULL;
+	st->rx_dirty = NULL;
 	while (c) {
-		struct nc_conn *next = c->bnext;
-		c->rx_bsched = 0;
-		if (!c->dead) {
-			conn_service(c);
-			if (c->abort_req) {
-				c->abort_req = 0;
-				conn_destroy(c, 1);
-			}
-		}
+		struct nc_conn *next = c->dnext;
+		c->rx_sched = 0;
+		conn_service_now(c);
 		c = next;
 	}
 }
