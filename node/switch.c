@@ -764,7 +764,7 @@ void zt_switch_background(struct zt_node *n, int64_t now)
 {
 	struct zt_switch *sw = n->sw;
 	int pending = 0;
-	for (int i = 0; i < SW_FRAG_SLOTS; i++) {
+	for (int i = 0; i < SW_FRAG_SLOTS && sw->frags_used; i++) {
 		struct sw_frag *f = &sw->frag[i];
 		if (f->have && (now - f->first > ZT_T_FRAG_TIMEOUT || now < f->first)) {
 			zt_count_drop(n, ZT_DROP_MALFORMED);
@@ -772,6 +772,9 @@ void zt_switch_background(struct zt_node *n, int64_t now)
 		}
 	}
 	zt_switch_flush(n, now);
+	sw->pending = 0;
+	if (!sw->held)
+		return;	/* the flush left nothing held: no queue to age */
 	for (int i = 0; i < SW_RXQ; i++)
 		pending |= held_age(n, now, &sw->rxq[i].data, sw->rxq[i].ts, sw->rxq[i].source);
 	for (int i = 0; i < SW_TXQ; i++)

@@ -189,6 +189,7 @@ struct svc_http_req {
 struct svc_http_conn;
 int svc_http_listen(struct svc *s);
 void svc_http_accept(struct svc *s, int idx);
+int svc_http_adopt(struct svc *s, int fd, const struct sockaddr_storage *peer);
 void svc_http_event(struct svc *s, int idx, uint32_t events);
 void svc_http_close_all(struct svc *s);
 int svc_http_reap(struct svc *s, int64_t now);

@@ -370,6 +370,50 @@ static int peer_allowed(struct svc *s, const struct sockaddr_storage *a)
 }
 
 /**
+ * svc_http_adopt() - serve an accepted API connection fd (non-blocking) from
+ * peer. The fd is the daemon's from here on: closed when refused or when the
+ * connection ends. Return: 0 served, -1 refused (peer not allowed, table full
+ * (answered 503), or no memory).
+ */
+int svc_http_adopt(struct svc *s, int fd, const struct sockaddr_storage *peer)
+{
+	struct svc_http_conn *c;
+	int slot;
+
+	if (!peer_allowed(s, peer)) {
+		close(fd);
+		return -1;
+	}
+	for (slot = 0; slot < SVC_MAX_HTTP && s->http[slot]; slot++)
+		;
+	c = slot < SVC_MAX_HTTP ? calloc(1, sizeof(*c)) : NULL;
+	if (!c) {
+		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+					   "Content-Length: 0\r\nConnection: close\r\n\r\n";
+		ssize_t w = write(fd, busy, sizeof(busy) - 1);
+
+		(void)w;
+		close(fd);
+		return -1;
+	}
+	c->fd = fd;
+	c->last_active = svc_now();
+	c->slot = slot;
+	c->gen = ++s->http_gen;
+	c->svc = s;
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	s->http[slot] = c;
+	if (!s->http_next_reap)
+		s->http_next_reap = c->last_active + 5000;
+	if (svc_loop_add(s, fd, SVC_EV_HTTP_CONN, conn_idx(c), EPOLLIN | EPOLLRDHUP) < 0) {
+		conn_close(s, c);
+		return -1;
+	}
+	return 0;
+}
+
+/**
  * svc_http_accept() - accept every pending connection on listener idx
  */
 void svc_http_accept(struct svc *s, int idx)
@@ -377,41 +421,12 @@ void svc_http_accept(struct svc *s, int idx)
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof(peer);
-		struct svc_http_conn *c;
-		int fd, slot;
+		int fd = accept4(s->listen_fd[idx], (struct sockaddr *)&peer, &pl,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		fd = accept4(s->listen_fd[idx], (struct sockaddr *)&peer, &pl,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (!peer_allowed(s, &peer)) {
-			close(fd);
-			continue;
-		}
-		for (slot = 0; slot < SVC_MAX_HTTP && s->http[slot]; slot++)
-			;
-		c = slot < SVC_MAX_HTTP ? calloc(1, sizeof(*c)) : NULL;
-		if (!c) {
-			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-						   "Content-Length: 0\r\nConnection: close\r\n\r\n";
-			ssize_t w = write(fd, busy, sizeof(busy) - 1);
-
-			(void)w;
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->last_active = svc_now();
-		c->slot = slot;
-		c->gen = ++s->http_gen;
-		c->svc = s;
-		http_parser_init(&c->parser, HTTP_REQUEST);
-		c->parser.data = c;
-		s->http[slot] = c;
-		if (!s->http_next_reap)
-			s->http_next_reap = c->last_active + 5000;
-		if (svc_loop_add(s, fd, SVC_EV_HTTP_CONN, conn_idx(c), EPOLLIN | EPOLLRDHUP) < 0)
-			conn_close(s, c);
+		(void)svc_http_adopt(s, fd, &peer);
 	}
 }
 

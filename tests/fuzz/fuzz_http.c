@@ -5,10 +5,12 @@
  * Theory of operation. Once per process a struct svc is set up the way
  * svc_run()'s start-up does it (home directory in /dev/shm or /tmp, fixed identity and
  * token so seeds can authenticate and address the embedded controller, no
- * planet, no UDP sockets, an epoll set and the real loopback listener from
- * svc_http_listen()). Ports are a do-nothing port (configs from the embedded
- * controller bring it "up"). Each input is one TCP connection on loopback:
- * the bytes are written, the write side shut down, and the daemon's handlers
+ * planet, no UDP sockets, an epoll set). Ports are a do-nothing port
+ * (configs from the embedded controller bring it "up"). Each input is one
+ * connection: one end of a stream socketpair handed to svc_http_adopt() as
+ * if accepted from 127.0.0.1 (what svc_http_accept() does after accept4();
+ * a loopback TCP handshake per input made the kernel most of the cost). The
+ * bytes are written, the write side shut down, and the daemon's handlers
  * are dispatched from epoll exactly as loop_dispatch() does until the
  * connection is closed. Responses are drained and checked to start with
  * "HTTP/1.1 ". State (joined networks, controller networks) persists between
@@ -59,7 +61,6 @@ static struct svc *fz_svc;
 
 /* every harness check says which one failed, so a CI log names the cause */
 #define FZ_DIE(...) do { fprintf(stderr, "fuzz_http: " __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
-static struct sockaddr_in fz_addr;
 
 static void fz_write(const char *dir, const char *name, const char *data, int mode)
 {
@@ -76,7 +77,6 @@ static void fz_setup(void)
 	char *tmpl = fz_home;
 	char err[1200];
 	struct svc *s;
-	socklen_t sl = sizeof(fz_addr);
 	int i;
 
 	fz_home_make("fuzz_http");	/* the controller's writes end in fsync() */
@@ -102,13 +102,8 @@ static void fz_setup(void)
 		abort();
 	s->conf.no_planet = 1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	s->port = 0;
-	if (s->epfd < 0 || svc_http_listen(s) < 0)
+	if (s->epfd < 0)
 		abort();
-	if (getsockname(s->listen_fd[0], (struct sockaddr *)&fz_addr, &sl) < 0) {
-		fprintf(stderr, "fuzz_http: getsockname fd %d n %d: %s\n", s->listen_fd[0], s->n_listen, strerror(errno));
-		abort();
-	}
 	i = zt_node_new(&s->node, s, &svc_engine_callbacks, svc_now());
 	if (i != ZT_OK || !s->node) {
 		fprintf(stderr, "fuzz_http: zt_node_new: %d\n", i);
@@ -147,40 +142,22 @@ static int fz_open_conns(struct svc *s)
 	return n;
 }
 
-/*
- * fz_connect() - a connected, non-blocking client socket. libFuzzer's
- * -timeout alarm (SIGALRM, no SA_RESTART) can interrupt a blocking connect()
- * (seen in CI: "connect: Interrupted system call"), so the connect is
- * non-blocking and waited for with poll(), EINTR retried.
- */
-static int fz_connect(void)
+/* fz_connect() - the client end of a new API connection from 127.0.0.1 */
+static int fz_connect(struct svc *s)
 {
-	struct pollfd pfd;
-	int fd, err = 0;
-	socklen_t el = sizeof(err);
+	struct sockaddr_storage peer;
+	struct sockaddr_in *in = (struct sockaddr_in *)&peer;
+	int sv[2];
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		FZ_DIE("socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&fz_addr, sizeof(fz_addr)) < 0 && errno != EINPROGRESS)
-		FZ_DIE("connect to the API listener: %s", strerror(errno));
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	for (;;) {
-		/* the daemon's loop is not running here: the kernel completes the
-		 * handshake from the listen backlog without an accept() */
-		int r = poll(&pfd, 1, 5000);
-
-		if (r > 0)
-			break;
-		if (r == 0)
-			FZ_DIE("connect to the API listener: no answer in 5 s");
-		if (errno != EINTR)
-			FZ_DIE("poll: %s", strerror(errno));
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err)
-		FZ_DIE("connect to the API listener: %s", strerror(err ? err : errno));
-	return fd;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		FZ_DIE("socketpair: %s", strerror(errno));
+	memset(&peer, 0, sizeof(peer));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(40000);
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (svc_http_adopt(s, sv[1], &peer) < 0)
+		FZ_DIE("svc_http_adopt refused a loopback connection (%d open)", fz_open_conns(s));
+	return sv[0];
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -196,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fz_svc)
 		fz_setup();
 	s = fz_svc;
-	fd = fz_connect();
+	fd = fz_connect(s);
 	rx_total = 0;
 	/* bounded by time, not by a count of polls: on a loaded machine the
 	 * daemon's answer may take a while to cross loopback */
