@@ -56,9 +56,10 @@ void icept_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * -EPROTO when the daemon cannot be reached or misbehaves. */
 int icept_rpc_call(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int rflags);
 
-/* icept_rpc_call_alone() - the same on a connection of its own, opened for
- * this call: for a blocking CONNECT, whose reply comes only when the
- * connection completes, so other threads' calls are not held up. Waits at
+/* icept_rpc_call_alone() - the same on a connection of its own (a spare
+ * kept from an earlier call, or opened for this one): for a blocking
+ * CONNECT, whose reply comes only when the connection completes, so other
+ * threads' calls are not held up. Waits at
  * most timeout_ms (-1: no limit) for the reply: -EINPROGRESS after that,
  * -EINTR if a signal arrives first. */
 int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int timeout_ms);
@@ -66,6 +67,10 @@ int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep,
 /* icept_rpc_fd_closed() - the application closed or replaced fd: if it was
  * our RPC connection, forget it (the next call opens a new one) */
 void icept_rpc_fd_closed(int fd);
+
+/* icept_rpc_range_closed() - the same for every fd in [first, last]
+ * (close_range) */
+void icept_rpc_range_closed(unsigned first, unsigned last);
 
 /* ---- the per-fd cache (icept_fd.c) ---- */
 
@@ -105,5 +110,6 @@ int icept_setsockopt(int fd, int level, int name, const void *val, socklen_t len
 int icept_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 int icept_shutdown(int fd, int how);
 int icept_close(int fd);
+int icept_close_range(unsigned first, unsigned last, int flags);
 
 #endif

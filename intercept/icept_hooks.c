@@ -502,6 +502,16 @@ int icept_close(int fd)
 	return icept_real()->close(fd);
 }
 
+int icept_close_range(unsigned first, unsigned last, int flags)
+{
+	/* CLOSE_RANGE_CLOEXEC closes nothing now (our own fds are close-on-exec
+	 * already); cached verdicts carry their inode, so only the RPC
+	 * connections need forgetting */
+	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
+		icept_rpc_range_closed(first, last);
+	return (int)icept_real()->syscall(SYS_close_range, first, last, flags);
+}
+
 /* ---- the exported symbols ---- */
 
 ICEPT_EXPORT int socket(int domain, int type, int protocol)
@@ -574,6 +584,11 @@ ICEPT_EXPORT int shutdown(int fd, int how)
 ICEPT_EXPORT int close(int fd)
 {
 	return icept_close(fd);
+}
+
+ICEPT_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	return icept_close_range(first, last, flags);
 }
 
 ICEPT_EXPORT int dup2(int oldfd, int newfd)

@@ -7,7 +7,12 @@
  * for children made without the atfork handlers) and opens its own, so
  * replies never go to the wrong process. One mutex serialises
  * request/reply pairs between threads; the only request that can take long,
- * a blocking CONNECT, uses a connection of its own instead.
+ * a blocking CONNECT, uses a connection of its own instead. Those come from
+ * a few spare connections kept open between calls (a client that opens a
+ * connection per request would otherwise make an RPC connection, and the
+ * daemon's credential check, per connect()); one whose reply never came
+ * (EINTR, SO_SNDTIMEO) is closed, since the late reply would be read by the
+ * next caller.
  */
 #include "icept.h"
 
@@ -36,6 +41,11 @@ static pthread_mutex_t icept_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int icept_sock = -1;	/* the RPC connection, or -1 */
 static pid_t icept_sock_pid;		/* the process that opened it */
 static uint32_t icept_next_id;
+
+#define ICEPT_SPARES 4
+static int icept_spare[ICEPT_SPARES];	/* idle connections for blocking CONNECTs */
+static atomic_int icept_nspare;
+static pid_t icept_spare_pid;		/* the process that opened them */
 
 #define RESOLVE(name) icept_real_fns.name = (__typeof__(icept_real_fns.name))dlsym(RTLD_NEXT, #name)
 
@@ -239,6 +249,24 @@ int icept_rpc_call(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int r
 	return rep->err ? -(int)rep->err : 0;
 }
 
+/* icept_spare_put() - keep connection s, whose last exchange completed, for
+ * the next blocking CONNECT (or close it when enough are kept) */
+static void icept_spare_put(int s)
+{
+	pthread_mutex_lock(&icept_mu);
+	if (icept_spare_pid != getpid()) {
+		icept_nspare = 0;
+		icept_spare_pid = getpid();
+	}
+	if (icept_nspare < ICEPT_SPARES) {
+		icept_spare[icept_nspare++] = s;
+		s = -1;
+	}
+	pthread_mutex_unlock(&icept_mu);
+	if (s >= 0)
+		icept_real()->close(s);
+}
+
 int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep, int timeout_ms)
 {
 	struct pollfd pf;
@@ -247,8 +275,10 @@ int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep,
 	nc_rpc_msg_init(rep, 0, 0);
 	if (!icept_enabled())
 		return -ENOSYS;
-	pthread_mutex_lock(&icept_mu);	/* icept_path only */
-	s = icept_rpc_open();
+	pthread_mutex_lock(&icept_mu);
+	if (icept_spare_pid != getpid())
+		icept_nspare = 0;	/* a child's inherited copies: not ours to use */
+	s = icept_nspare ? icept_spare[--icept_nspare] : icept_rpc_open();
 	pthread_mutex_unlock(&icept_mu);
 	if (s < 0)
 		return s;
@@ -273,7 +303,10 @@ int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep,
 		nc_rpc_msg_release(rep);
 		rc = -EPROTO;
 	}
-	icept_real()->close(s);
+	if (rc == 0)
+		icept_spare_put(s);
+	else
+		icept_real()->close(s);
 	if (rc == -EINTR || rc == -EINPROGRESS)
 		return rc;
 	rc = icept_rpc_transport_err(rc);
@@ -290,6 +323,28 @@ void icept_rpc_fd_closed(int fd)
 	 * program closing every descriptor. Forget it; the fd is theirs now. */
 	if (fd >= 0 && fd == cur)
 		atomic_compare_exchange_strong(&icept_sock, &cur, -1);
+	if (fd < 0 || !icept_nspare)
+		return;
+	pthread_mutex_lock(&icept_mu);
+	for (int i = 0; i < icept_nspare; i++)
+		if (icept_spare[i] == fd)
+			icept_spare[i--] = icept_spare[--icept_nspare];
+	pthread_mutex_unlock(&icept_mu);
+}
+
+void icept_rpc_range_closed(unsigned first, unsigned last)
+{
+	int cur = atomic_load(&icept_sock);
+
+	if (cur >= 0 && (unsigned)cur >= first && (unsigned)cur <= last)
+		atomic_compare_exchange_strong(&icept_sock, &cur, -1);
+	if (!icept_nspare)
+		return;
+	pthread_mutex_lock(&icept_mu);
+	for (int i = 0; i < icept_nspare; i++)
+		if ((unsigned)icept_spare[i] >= first && (unsigned)icept_spare[i] <= last)
+			icept_spare[i--] = icept_spare[--icept_nspare];
+	pthread_mutex_unlock(&icept_mu);
 }
 
 /* ---- fork ---- */
@@ -320,6 +375,8 @@ static void icept_atfork_child(void)
 	int fd = atomic_exchange(&icept_sock, -1);
 
 	pthread_mutex_init(&icept_mu, NULL);
+	while (icept_nspare)
+		icept_real()->close(icept_spare[--icept_nspare]);
 	if (fd >= 0) {
 		icept_real()->close(fd);
 		int s = icept_rpc_open();

@@ -49,6 +49,8 @@ ICEPT_EXPORT long syscall(long n, ...)
 			return icept_shutdown((int)a[0], (int)a[1]);
 		case SYS_close:
 			return icept_close((int)a[0]);
+		case SYS_close_range:
+			return icept_close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
 		}
 	}
 	return icept_real()->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -57,6 +57,8 @@ struct nc_rpcd {
 	uid_t uid;
 	pthread_t thread;
 	struct rpcd_client *clients;	/* server thread only (and free after join) */
+	/* for /metrics: written by the server thread, read by anyone */
+	_Atomic uint64_t n_open, n_admitted, n_refused, n_requests, n_malformed;
 };
 
 /* a deferred blocking-CONNECT reply */
@@ -295,6 +297,7 @@ static void rpcd_client_close(struct nc_rpcd *d, struct rpcd_client *c)
 		d->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	atomic_fetch_sub(&d->n_open, 1);
 	rpcd_client_unref(c);
 }
 
@@ -320,6 +323,7 @@ static int rpcd_client_input(struct nc_rpcd *d, struct rpcd_client *c)
 			nc_rpc_msg_release(&m);
 			return -EBADMSG;
 		}
+		atomic_fetch_add(&d->n_requests, 1);
 		rc = rpcd_dispatch(d, c, &m);
 		nc_rpc_msg_release(&m);	/* our copy of the app fd goes at once */
 		if (rc)
@@ -342,6 +346,7 @@ static void rpcd_accept(struct nc_rpcd *d)
 			return;		/* EAGAIN, or a transient error: epoll retries */
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
 		    (cred.uid != d->uid && cred.uid != 0)) {
+			atomic_fetch_add(&d->n_refused, 1);
 			close(fd);
 			continue;
 		}
@@ -365,7 +370,21 @@ static void rpcd_accept(struct nc_rpcd *d)
 		if (c->next)
 			c->next->prev = c;
 		d->clients = c;
+		atomic_fetch_add(&d->n_open, 1);
+		atomic_fetch_add(&d->n_admitted, 1);
 	}
+}
+
+/* rpcd_is_malformed() - does this reason for closing a client mean it sent
+ * something we refuse, rather than that it went away? */
+static int rpcd_is_malformed(int rc)
+{
+	switch (rc) {
+	case -ECONNRESET: case -EPIPE: case -ENOTCONN: case -ESHUTDOWN: case -ENOBUFS: case -ENOMEM:
+	case -EAGAIN:
+		return 0;
+	}
+	return 1;
 }
 
 /* rpcd_thread() - the server's epoll loop */
@@ -393,6 +412,8 @@ static void *rpcd_thread(void *arg)
 				rc = rpcd_client_input(d, c);
 			else if (evs[i].events & (EPOLLHUP | EPOLLERR))
 				rc = -ECONNRESET;
+			if (rc && rpcd_is_malformed(rc))
+				atomic_fetch_add(&d->n_malformed, 1);
 			if (rc)
 				rpcd_client_close(d, c);
 		}
@@ -503,4 +524,13 @@ void nc_rpcd_free(struct nc_rpcd *d)
 	close(d->efd);
 	close(d->ep);
 	free(d);
+}
+
+void nc_rpcd_stats(struct nc_rpcd *d, struct nc_rpcd_stats *out)
+{
+	out->clients_open = atomic_load(&d->n_open);
+	out->clients_total = atomic_load(&d->n_admitted);
+	out->clients_refused = atomic_load(&d->n_refused);
+	out->requests = atomic_load(&d->n_requests);
+	out->malformed = atomic_load(&d->n_malformed);
 }

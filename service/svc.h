@@ -152,6 +152,8 @@ struct nc_rpcd;
 struct svc_port_stats {
 	uint64_t frames_in, frames_out, frames_dropped;
 	uint64_t conns_open, conns_total, listeners;
+	int has_rpc;	/* a netcon port: the RPC server's counters follow */
+	uint64_t rpc_clients, rpc_clients_total, rpc_refused, rpc_requests, rpc_malformed;
 };
 
 struct svc_net {

@@ -110,6 +110,20 @@ char *svc_metrics_text(struct svc *s)
 			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.frames_in);
 		mb_printf(&b, "zt_stack_frames_out_total{network=\"%016llx\"} %llu\n",
 			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.frames_out);
+		if (!st.has_rpc)
+			continue;
+		/* the intercept's RPC connections: one per process, plus the few
+		 * it keeps for blocking connects */
+		mb_printf(&b, "zt_rpc_clients{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_clients);
+		mb_printf(&b, "zt_rpc_clients_total{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_clients_total);
+		mb_printf(&b, "zt_rpc_clients_refused_total{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_refused);
+		mb_printf(&b, "zt_rpc_requests_total{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_requests);
+		mb_printf(&b, "zt_rpc_clients_malformed_total{network=\"%016llx\"} %llu\n",
+			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_malformed);
 	}
 	if (!b.p)
 		return strdup("");

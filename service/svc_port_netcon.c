@@ -360,6 +360,17 @@ static int netcon_stats(struct svc *s, struct svc_net *n, struct svc_port_stats 
 	out->conns_open = st.conns_open;
 	out->conns_total = st.conns_total;
 	out->listeners = st.listeners;
+	if (n->rpcd) {
+		struct nc_rpcd_stats rs;
+
+		nc_rpcd_stats(n->rpcd, &rs);
+		out->has_rpc = 1;
+		out->rpc_clients = rs.clients_open;
+		out->rpc_clients_total = rs.clients_total;
+		out->rpc_refused = rs.clients_refused;
+		out->rpc_requests = rs.requests;
+		out->rpc_malformed = rs.malformed;
+	}
 	return 1;
 }
 

@@ -59,5 +59,10 @@ r=$("${AS_NOBODY[@]}" env "${APP_ENV[@]}" LD_PRELOAD="$PRELOAD" ZT_NC_NETWORK="$
 case "$r" in error:*) pass "rpc: an intercepted program run as nobody gets an error ($r), no socket" ;;
 	*) fail "rpc: intercepted nobody" "$r" ;; esac
 kill -0 "$(home_pid "$HA")" && pass "rpc: daemon alive after refused clients" || fail "rpc: daemon died" ""
+# the refusals are counted (the probe's connection, and the intercepted
+# program's), the owner's connections are not among them
+m=$(api_body "$HA" GET /metrics | grep "^zt_rpc_clients_refused_total{network=\"$NW\"}" | awk '{print $2}')
+[ -n "$m" ] && [ "$m" -ge 2 ] && pass "rpc: /metrics counts the refused connections ($m)" ||
+	fail "rpc: refused connections in /metrics" "zt_rpc_clients_refused_total '$m'"
 chmod 600 "$S"; chmod 700 "$NC_TMP" "$HA"
 exit 0

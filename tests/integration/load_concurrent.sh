@@ -48,4 +48,33 @@ echo "rss kB: A $ra0 -> $ra1, B $rb0 -> $rb1"
 rss_check "load: RSS bounded after the load" "$ra0" "$ra1" "$rb0" "$rb1" 16384
 m=$(metric "$HA" '^zt_stack_connections_total')
 [ "$m" -ge "$CONNS" ] && pass "load: /metrics counts the connections ($m)" || fail "load: metrics" "zt_stack_connections_total $m"
+
+# a client that makes one blocking connect() after another (and one from
+# each of 4 threads at a time) does not make an RPC connection per connect:
+# the intercept keeps its spares
+c0=$(metric "$HB" '^zt_rpc_clients_total')
+out=$(in_net "$HB" timeout 120 python3 -c '
+import socket, sys, threading
+ip, n = sys.argv[1], int(sys.argv[2])
+ok = 0
+def run(k):
+    global ok
+    for i in range(k):
+        s = socket.socket()
+        s.connect((ip, 7000))
+        s.close()
+        ok += 1
+run(n)
+ts = [threading.Thread(target=run, args=(n // 4,)) for _ in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print("connected", ok)' "${NC_IP[$HA]}" 200 2>&1 | tail -n1)
+c1=$(metric "$HB" '^zt_rpc_clients_total')
+if [ "$out" = "connected 400" ] && [ $((c1 - c0)) -le 6 ]; then
+	pass "load: 400 blocking connects (200 in a row, 4 threads x 50) used $((c1 - c0)) RPC connections"
+else
+	fail "load: blocking connects reuse RPC connections" "$out; zt_rpc_clients_total $c0 -> $c1"
+fi
+open_rpc() { api_body "$HB" GET /metrics | grep -q "^zt_rpc_clients{network=\"$NW\"} 0$"; }
+WAIT_S=10 wait_for open_rpc && pass "load: no RPC client left open after the programs exited" ||
+	fail "load: RPC clients after exit" "$(api_body "$HB" GET /metrics | grep '^zt_rpc_clients{')"
 exit 0

@@ -742,6 +742,54 @@ static int c_fork(void)
 	return 0;
 }
 
+/* close_range_child() - in a forked child: connect, close every fd from 3
+ * up (glibc's close_range, or syscall() when raw), fill the freed numbers
+ * with files, connect again. Exit status: 0, or the step that failed. */
+static void close_range_child(int raw)
+{
+	char buf[3];
+	int n, i;
+
+	for (i = 0; i < 2; i++) {	/* twice: the second connect reuses what the first left */
+		n = tcp_connect(peer4, port);
+		if (n < 0 || write_all(n, "Eab", 3) || read_all(n, buf, 2) || memcmp(buf, "ab", 2))
+			_exit(1);
+		close(n);
+	}
+	if ((raw ? syscall(SYS_close_range, 3U, ~0U, 0) : close_range(3, ~0U, 0)) != 0)
+		_exit(2);
+	for (i = 0; i < 16; i++)
+		if (open("/dev/null", O_RDWR) < 0)
+			_exit(3);
+	n = tcp_connect(peer4, port);
+	if (n < 0 || write_all(n, "Ecr", 3) || read_all(n, buf, 2) || memcmp(buf, "cr", 2))
+		_exit(4);
+	close(n);
+	_exit(0);
+}
+
+/* c_close_range() - a program that closes all its descriptors (a daemon
+ * detaching, a spawner before exec) can still make connections, and nothing
+ * is sent into the files that took the freed numbers */
+static int c_close_range(void)
+{
+	for (int raw = 0; raw < 2; raw++) {
+		int st;
+		pid_t pid = fork();
+
+		EXPECT(pid >= 0);
+		if (pid == 0)
+			close_range_child(raw);
+		EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+		if (WEXITSTATUS(st)) {
+			FAILF(probe_name, "%s child failed at step %d",
+			      raw ? "syscall(SYS_close_range)" : "close_range", WEXITSTATUS(st));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* c_exec() - an exec'd child knows nothing; it must recognise the socket */
 static int c_exec(void)
 {
@@ -857,6 +905,7 @@ static const struct check checks[] = {
 	{ "IPv6 connection", c_ipv6, 0 },
 	{ "fork: child uses the inherited socket after the parent closed it", c_fork, 0 },
 	{ "exec: a new program recognises an inherited socket", c_exec, 0 },
+	{ "close_range(3, ~0) (libc and syscall) then new connections work", c_close_range, 0 },
 	{ "netcon: UDP/raw refused with EPROTONOSUPPORT; fd is a socketpair", c_netcon_only, 1 },
 	{ "netcon: blocking connect to a silent host: SO_SNDTIMEO -> EINPROGRESS, signal -> EINTR",
 	  c_netcon_connect_wait, 1 },

@@ -273,13 +273,15 @@ static void test_requests(int c)
 	CHECK_END();
 }
 
-static void test_malformed(int c_good)
+static void test_malformed(struct nc_rpcd *d, int c_good)
 {
 	struct nc_rpc_msg req, rep;
+	struct nc_rpcd_stats s0, s1;
 	uint8_t buf[NC_RPC_MAX_MSG];
 	int n;
 
 	CHECK_BEGIN("rpcd: unknown type gets EOPNOTSUPP; malformed input closes that client only");
+	nc_rpcd_stats(d, &s0);
 	/* unknown request type, well-formed header: error reply, stays open */
 	nc_rpc_msg_init(&req, NC_RPC_LISTEN, 7);
 	req.backlog = 1;
@@ -328,6 +330,17 @@ static void test_malformed(int c_good)
 	nc_rpc_msg_init(&req, NC_RPC_QUERY, 0);
 	CHECK(cl_call(c_good, &req, fd, &rep) == 0 && rep.family == AF_INET6);
 	close(fd);
+	/* counted: four clients came, four were closed for what they sent (the
+	 * unknown type was answered, not counted), the good one is still open */
+	nc_rpcd_stats(d, &s1);
+	CHECK_MSG(s1.clients_total == s0.clients_total + 4 && s1.malformed == s0.malformed + 4 &&
+		  s1.clients_open == s0.clients_open && s1.clients_refused == s0.clients_refused &&
+		  s1.requests >= s0.requests + 3,
+		  "clients %llu->%llu malformed %llu->%llu open %llu->%llu requests %llu->%llu",
+		  (unsigned long long)s0.clients_total, (unsigned long long)s1.clients_total,
+		  (unsigned long long)s0.malformed, (unsigned long long)s1.malformed,
+		  (unsigned long long)s0.clients_open, (unsigned long long)s1.clients_open,
+		  (unsigned long long)s0.requests, (unsigned long long)s1.requests);
 	CHECK_END();
 }
 
@@ -569,7 +582,7 @@ int main(void)
 	CHECK_END();
 	int c = cl_open(path_a);
 	test_requests(c);
-	test_malformed(c);
+	test_malformed(d, c);
 	test_peercred();
 	test_connect(&w, c);
 	test_many_clients();
