@@ -23,7 +23,9 @@ for f in "$B"/fuzz/fuzz_*; do
 	mkdir -p "$corpus"
 	[ -d "tests/fuzz/corpus/$t" ] && cp -n "tests/fuzz/corpus/$t"/* "$corpus/" 2>/dev/null
 	log=$B/fuzz-logs/$t.log
-	"$f" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	# -timeout is wall-clock: 30 s, since these runs are meant for nice 19
+	# beside other work, where an input may wait seconds for a CPU
+	"$f" -max_total_time="$SECS" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$B/fuzz-artifacts/$t-" "$corpus" >"$log" 2>&1
 	rc=$?
 	execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
