@@ -33,7 +33,7 @@ LDFLAGS += $(SAN)
 LDLIBS  += $(PKG_LIBS) -lpthread -ldl
 
 NODE_SRC   := $(wildcard node/*.c)
-STACK_SRC  := $(filter-out stack/lwip_info.c,$(wildcard stack/*.c))	# lwip_info.c: in liblwip.so only
+STACK_SRC  := $(filter-out stack/lwip_info.c stack/lwip_chksum.c,$(wildcard stack/*.c))	# in liblwip.so only
 RPC_SRC    := $(wildcard rpc/*.c)
 SVC_SRC    := $(filter-out service/main.c,$(wildcard service/*.c))
 ICEPT_SRC  := $(wildcard intercept/*.c)
@@ -116,7 +116,8 @@ LWIP_C := $(wildcard $(addprefix $(LWIP_SRCDIR)/,src/core/*.c src/core/ipv4/*.c 
           port/sys_arch.c port/netif/*.c))
 # the files of Debian's lib/CMakeLists.txt (lwipnoapps + the unix port): not slipif
 LWIP_C := $(filter-out %/src/netif/slipif.c,$(LWIP_C))
-LWIP_OBJ := $(patsubst $(LWIP_SRCDIR)/%.c,$(LWIP_OBJDIR)/%.o,$(LWIP_C)) $(LWIP_OBJDIR)/netcon/lwip_info.o
+LWIP_OBJ := $(patsubst $(LWIP_SRCDIR)/%.c,$(LWIP_OBJDIR)/%.o,$(LWIP_C)) $(LWIP_OBJDIR)/netcon/lwip_info.o \
+	$(LWIP_OBJDIR)/netcon/lwip_chksum.o
 # Debian's build flags (dpkg-buildflags, hardening as debian/rules asks)
 LWIP_BUILD_CFLAGS := $(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS 2>/dev/null || echo -O2 -g) \
 	$(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS 2>/dev/null) \
@@ -124,7 +125,7 @@ LWIP_BUILD_CFLAGS := $(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildfl
 	-DNC_LWIP_DEB_VERSION='"$(shell cat $(LWIP_SRCDIR)/.netcon-unpacked 2>/dev/null)"'
 LWIP_BUILD_LDFLAGS := $(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS 2>/dev/null)
 
-$(B)/liblwip.so: stack/lwipopts.h stack/lwip_info.c stack/lwip_info.h scripts/lwip-src.sh $(LWIP_SYS)
+$(B)/liblwip.so: stack/lwipopts.h stack/lwip_info.c stack/lwip_info.h stack/lwip_chksum.c scripts/lwip-src.sh $(LWIP_SYS)
 	@mkdir -p $(B)
 	@test -n "$(LWIP_SYS)" || { echo "liblwip0 is not installed: run 'make deps' as root" >&2; exit 1; }
 	@if [ "$(LWIP_FROM_SOURCE)" = 1 ] && scripts/lwip-src.sh $(LWIP_SRCDIR); then \
@@ -147,6 +148,9 @@ $(LWIP_OBJDIR)/%.o: $(LWIP_SRCDIR)/%.c stack/lwipopts.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LWIP_BUILD_CFLAGS) -MMD -MP -c $< -o $@
 $(LWIP_OBJDIR)/netcon/lwip_info.o: stack/lwip_info.c stack/lwip_info.h stack/lwipopts.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LWIP_BUILD_CFLAGS) -MMD -MP -c $< -o $@
+$(LWIP_OBJDIR)/netcon/lwip_chksum.o: stack/lwip_chksum.c
 	@mkdir -p $(dir $@)
 	$(CC) $(LWIP_BUILD_CFLAGS) -MMD -MP -c $< -o $@
 
