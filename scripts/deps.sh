@@ -7,6 +7,7 @@ PKGS="build-essential pkg-config clang libclang-rt-dev libsodium-dev liblz4-dev 
 PKGS="$PKGS jq"	# the daemon/cli/tap integration tests read API JSON with jq
 PKGS="$PKGS openssh-server openssh-client"	# sshd and ssh under the preload (intercept_apps)
 PKGS="$PKGS dpkg-dev"	# dpkg-source, for `apt-get source lwip` (scripts/lwip-src.sh)
+PKGS="$PKGS ethtool"	# udp_gso turns a veth's checksum offload off
 PKGS="$PKGS ${NC_EXTRA_PKGS:-}"
 # lwip_debsrc - the Makefile builds liblwip.so from Debian's lwip source
 # package (scripts/lwip-src.sh), which needs a deb-src entry for the same

@@ -253,7 +253,10 @@ struct nc_ctl;
 struct svc_udp_sock {
 	int fd;
 	int family;
+	int no_gso;	/* the kernel refused UDP_SEGMENT here (or NC_NO_GSO): one datagram per message */
+	unsigned gso_einval;	/* runs refused with EMSGSIZE/EINVAL (segment over a path's MTU) */
 };
+#define SVC_UDP_GSO_EINVAL_MAX 64	/* then no_gso */
 
 struct svc {
 	struct svc_opts opts;
@@ -278,6 +281,11 @@ struct svc {
 	struct svc_http_conn *http[SVC_MAX_HTTP];
 	struct svc_net *nets[SVC_MAX_NETS];
 	uint64_t udp_dropped_scope;	/* sends refused: noPlanet guard */
+	uint64_t udp_datagrams_out;	/* datagrams the kernel took */
+	uint64_t udp_gso_sends;		/* of them, sent as segments of one UDP_SEGMENT message */
+	uint64_t udp_gso_sends_msgs;	/* such messages */
+	uint64_t udp_send_errors;	/* datagrams the kernel refused (dropped) */
+	uint64_t udp_gso_refused;	/* UDP_SEGMENT messages refused, sent again one by one */
 	uint64_t http_requests, http_errors;
 	int was_online;
 	int trace;			/* NC_TRACE set: log the engine's trace events */

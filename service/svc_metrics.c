@@ -84,6 +84,13 @@ char *svc_metrics_text(struct svc *s)
 			  (unsigned long long)c.drops[i]);
 	counter(&b, "zt_wire_send_refused_total", "sends refused by the noPlanet scope guard",
 		s->udp_dropped_scope);
+	counter(&b, "zt_udp_datagrams_out_total", "UDP datagrams sent", s->udp_datagrams_out);
+	counter(&b, "zt_udp_gso_datagrams_total", "of them, sent as segments of one UDP_SEGMENT (GSO) message",
+		s->udp_gso_sends);
+	counter(&b, "zt_udp_gso_messages_total", "UDP_SEGMENT messages", s->udp_gso_sends_msgs);
+	counter(&b, "zt_udp_gso_refused_total", "UDP_SEGMENT messages the kernel refused, sent again one datagram each",
+		s->udp_gso_refused);
+	counter(&b, "zt_udp_send_errors_total", "UDP datagrams the kernel refused (dropped)", s->udp_send_errors);
 	gauge(&b, "zt_peers", "known peers", peers > 0 ? (uint64_t)peers : 0);
 	gauge(&b, "zt_networks", "joined networks", (uint64_t)nets);
 	counter(&b, "zt_api_requests_total", "local API requests", s->http_requests);

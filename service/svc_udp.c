@@ -9,6 +9,20 @@
  * round of events) hands the batch to sendmmsg(), one call per run of
  * datagrams on the same socket. A bulk transfer made one sendto() per
  * datagram, which was the largest single cost of a sending daemon.
+ *
+ * Within a batch, consecutive datagrams to the same address of the same
+ * length (the last of a run may be shorter) go as one message with
+ * UDP_SEGMENT (UDP GSO, Linux 4.18): the kernel takes the whole run
+ * through its send path once and cuts it into those datagrams as late as
+ * it can (in the NIC, or just before the device). On the wire nothing
+ * changes: the peer receives the same datagrams. A bulk stream is exactly
+ * such runs, and per-datagram sendmmsg() was still half of a sending
+ * daemon's CPU. A run the kernel refuses is sent again one datagram per
+ * message. EIO (older kernels, no checksum offload on the route's device)
+ * turns GSO off on that socket for good; EMSGSIZE (a path whose MTU is
+ * below the datagrams, which must then be fragmented) and EINVAL (also a
+ * kernel without UDP_SEGMENT) concern a run, and turn it off only after
+ * SVC_UDP_GSO_EINVAL_MAX of them. NC_NO_GSO=1 turns it off.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -62,6 +77,14 @@ static int udp_bind(int family, int port, int *out_port)
 	return fd;
 }
 
+/* udp_gso_off() - NC_NO_GSO=1 (anything but empty or 0) turns UDP GSO off */
+static int udp_gso_off(void)
+{
+	const char *e = getenv("NC_NO_GSO");
+
+	return e && *e && strcmp(e, "0");
+}
+
 /**
  * svc_udp_open() - bind the IPv4 and IPv6 sockets and register them
  * @s:		daemon
@@ -87,11 +110,13 @@ int svc_udp_open(struct svc *s, int port)
 		return fd4;
 	s->udp[s->n_udp].fd = fd4;
 	s->udp[s->n_udp].family = AF_INET;
+	s->udp[s->n_udp].no_gso = udp_gso_off();
 	svc_loop_add(s, fd4, SVC_EV_UDP, (uint32_t)s->n_udp, EPOLLIN);
 	s->n_udp++;
 	if (fd6 >= 0) {
 		s->udp[s->n_udp].fd = fd6;
 		s->udp[s->n_udp].family = AF_INET6;
+		s->udp[s->n_udp].no_gso = udp_gso_off();
 		svc_loop_add(s, fd6, SVC_EV_UDP, (uint32_t)s->n_udp, EPOLLIN);
 		s->n_udp++;
 	} else {
@@ -161,9 +186,46 @@ struct svc_udp_txq {
 	uint8_t data[SVC_UDP_TXB][SVC_UDP_TXMAX];
 };
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define UDP_GSO_MAX_SEGS 64	/* the kernel's UDP_MAX_SEGMENTS */
+#define UDP_GSO_MAX_BYTES 65000	/* one IP packet */
+
+/* udp_sock_of() - our entry for fd */
+static struct svc_udp_sock *udp_sock_of(struct svc *s, int fd)
+{
+	for (int i = 0; i < s->n_udp; i++)
+		if (s->udp[i].fd == fd)
+			return &s->udp[i];
+	return NULL;
+}
+
+/* udp_run_len() - how many datagrams from j on can go as one UDP_SEGMENT
+ * message: same socket and address, all of the first one's length but the
+ * last, which may be shorter */
+static unsigned udp_run_len(const struct svc_udp_txq *q, unsigned j)
+{
+	unsigned seg = q->len[j], total = seg, k;
+	socklen_t al = ss_len(&q->to[j]);
+
+	for (k = j + 1; k < q->n && k - j < UDP_GSO_MAX_SEGS; k++) {
+		if (q->fd[k] != q->fd[j] || q->len[k] > seg || total + q->len[k] > UDP_GSO_MAX_BYTES ||
+		    memcmp(&q->to[k], &q->to[j], al))
+			break;
+		total += q->len[k];
+		if (q->len[k] < seg) {
+			k++;	/* a shorter one ends the run */
+			break;
+		}
+	}
+	return k - j;
+}
+
 /**
- * svc_udp_flush() - send every batched datagram (sendmmsg per socket run);
- * a datagram the kernel refuses is dropped, as a failed sendto() would be
+ * svc_udp_flush() - send every batched datagram (sendmmsg per socket run,
+ * runs to one address as UDP_SEGMENT messages); a datagram the kernel
+ * refuses is dropped, as a failed sendto() would be
  * @s:		daemon
  */
 void svc_udp_flush(struct svc *s)
@@ -171,31 +233,114 @@ void svc_udp_flush(struct svc *s)
 	struct svc_udp_txq *q = s->udp_txq;
 	struct mmsghdr msgs[SVC_UDP_TXB];
 	struct iovec iov[SVC_UDP_TXB];
-	unsigned i = 0, j, k;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[SVC_UDP_TXB];
+	unsigned first[SVC_UDP_TXB], segs[SVC_UDP_TXB];
+	unsigned i, j, k, m;
 
 	if (!q || !q->n)
 		return;
-	memset(msgs, 0, sizeof(msgs));
 	for (j = 0; j < q->n; j++) {
 		iov[j].iov_base = q->data[j];
 		iov[j].iov_len = q->len[j];
-		msgs[j].msg_hdr.msg_iov = &iov[j];
-		msgs[j].msg_hdr.msg_iovlen = 1;
-		msgs[j].msg_hdr.msg_name = &q->to[j];
-		msgs[j].msg_hdr.msg_namelen = ss_len(&q->to[j]);
 	}
-	while (i < q->n) {
-		int r;
+	for (i = 0; i < q->n; i = k) {
+		struct svc_udp_sock *us = udp_sock_of(s, q->fd[i]);
+		int gso = us && !us->no_gso;
+		unsigned n = 0, sent = 0;
 
-		for (k = i + 1; k < q->n && q->fd[k] == q->fd[i]; k++)
-			;
-		r = sendmmsg(q->fd[i], msgs + i, k - i, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			i++;	/* this one failed: skip it, go on with the rest */
-		else
-			i += (unsigned)r;
+		/* the messages of this socket's run */
+		memset(msgs, 0, sizeof(msgs));
+		for (k = i; k < q->n && q->fd[k] == q->fd[i]; k += segs[n++]) {
+			struct msghdr *h = &msgs[n].msg_hdr;
+
+			first[n] = k;
+			segs[n] = gso ? udp_run_len(q, k) : 1;
+			h->msg_iov = &iov[k];
+			h->msg_iovlen = segs[n];
+			h->msg_name = &q->to[k];
+			h->msg_namelen = ss_len(&q->to[k]);
+			if (segs[n] > 1) {
+				struct cmsghdr *c;
+				uint16_t seg = (uint16_t)q->len[k];
+
+				h->msg_control = ctl[n].buf;
+				h->msg_controllen = sizeof(ctl[n].buf);
+				c = CMSG_FIRSTHDR(h);
+				c->cmsg_level = SOL_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(seg));
+				memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+			}
+		}
+		for (m = 0; m < n;) {
+			int r = sendmmsg(q->fd[i], msgs + m, n - m, 0);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r > 0) {
+				for (j = m; j < m + (unsigned)r; j++) {
+					sent += segs[j];
+					if (segs[j] > 1) {
+						s->udp_gso_sends += segs[j];
+						s->udp_gso_sends_msgs++;
+					}
+				}
+				m += (unsigned)r;
+				continue;
+			}
+			if (segs[m] > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE ||
+					    errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+				/* the kernel will not take this run as one message: the
+				 * rest of the socket's run goes datagram by datagram.
+				 * EIO (no checksum offload on the route's device) and a
+				 * kernel without UDP_SEGMENT are for good; EMSGSIZE or
+				 * EINVAL (a segment larger than the route's MTU: the
+				 * datagrams must be fragmented) concern one path, so
+				 * only a socket that keeps hitting them gives up */
+				int e = errno;
+
+				s->udp_gso_refused++;
+				if (us && ((e != EINVAL && e != EMSGSIZE) || ++us->gso_einval >= SVC_UDP_GSO_EINVAL_MAX)) {
+					us->no_gso = 1;
+					svc_log("UDP: the kernel refuses UDP_SEGMENT on fd %d (%s): one datagram per message from now on",
+						q->fd[i], strerror(e));
+				}
+				break;
+			}
+			s->udp_send_errors += segs[m];
+			m++;	/* this one failed: skip it, go on with the rest */
+		}
+		s->udp_datagrams_out += sent;
+		if (m < n) {
+			/* what the GSO refusal left: the rest of this socket's run,
+			 * datagram by datagram */
+			for (j = first[m]; j < k;) {
+				struct mmsghdr one[SVC_UDP_TXB];
+				unsigned c = 0, t;
+				int r;
+
+				memset(one, 0, sizeof(one));
+				for (t = j; t < k; t++, c++) {
+					one[c].msg_hdr.msg_iov = &iov[t];
+					one[c].msg_hdr.msg_iovlen = 1;
+					one[c].msg_hdr.msg_name = &q->to[t];
+					one[c].msg_hdr.msg_namelen = ss_len(&q->to[t]);
+				}
+				r = sendmmsg(q->fd[i], one, c, 0);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0) {
+					s->udp_send_errors++;
+					j++;
+				} else {
+					s->udp_datagrams_out += (unsigned)r;
+					j += (unsigned)r;
+				}
+			}
+		}
 	}
 	q->n = 0;
 }
@@ -263,8 +408,10 @@ int svc_udp_send(struct svc *s, int64_t local_socket, const struct sockaddr_stor
 				   to->ss_family == AF_INET ? IP_TTL : IPV6_UNICAST_HOPS, &t,
 				   sizeof(t));
 		}
+		s->udp_send_errors++;
 		return -e;
 	}
+	s->udp_datagrams_out++;
 	if (ttl) {
 		int t = 64;
 
