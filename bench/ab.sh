@@ -71,11 +71,14 @@ pkts() {
 }
 pids() { echo "$(cat "${HA[$1]}/zerotier-one.pid") $(cat "${HB[$1]}/zerotier-one.pid")"; }
 # in_nc TAG SIDE CMD... - run CMD in the netcon of pair TAG, side a or b
+# (it execs: call it in the background, in $(...) or in ( ))
 in_nc() {
 	local tag=$1 side=$2 h; shift 2
 	if [ "$side" = a ]; then h=${HA[$tag]}; else h=${HB[$tag]}; fi
 	local d=$DA; [ "$tag" = B ] && d=$DB
-	LD_PRELOAD=$d/libzerotierintercept.so ZT_NC_NETWORK=$h/nc_${NWID[$tag]} "$@"
+	# exec: in the background, $! is then the program itself (nc_track
+	# kills it at exit; the subshell's pid alone left servers running)
+	LD_PRELOAD=$d/libzerotierintercept.so ZT_NC_NETWORK=$h/nc_${NWID[$tag]} exec "$@"
 }
 
 pair A "$DA" 10.147.31
@@ -126,7 +129,7 @@ for r in $(seq "$ROUNDS"); do
 					pp="$pp $!"
 				done
 			fi
-			in_nc $t b timeout $((SECS + 20)) iperf3 -c "${IPA[$t]}" -p 5201 -t "$SECS" -J >"$NC_TMP/ip.json" 2>/dev/null
+			(in_nc $t b timeout $((SECS + 20)) iperf3 -c "${IPA[$t]}" -p 5201 -t "$SECS" -J) >"$NC_TMP/ip.json" 2>/dev/null
 			c1=$(cpu_ms $(pids $t))
 			wait $sp $pp 2>/dev/null
 			k1=$(pkts $t)

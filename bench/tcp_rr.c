@@ -121,7 +121,18 @@ static int rr_server(int port)
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == s) {
+				if (evs[i].events & (EPOLLHUP | EPOLLERR)) {
+					fprintf(stderr, "tcp_rr: the listener hung up\n");
+					return 1;
+				}
 				int c = accept(s, NULL, NULL);
+				if (c < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
+				    errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) {
+					/* the listener itself is gone (under netcon: the
+					 * daemon stopped): stop, do not spin on it */
+					perror("tcp_rr: accept");
+					return 1;
+				}
 				if (c < 0)
 					continue;
 				setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
