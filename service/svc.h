@@ -40,6 +40,8 @@
 #define SVC_HTTP_IDLE_MS 30000
 #define SVC_UDP_BATCH 32
 #define SVC_UDP_MAX 16384	/* larger than any ZeroTier datagram */
+#define SVC_UDP_GRO_MAX 65536	/* any coalesced (UDP_GRO) message */
+#define SVC_UDP_RXBUF ((size_t)SVC_UDP_BATCH * SVC_UDP_MAX)	/* receive area, 512 kB */
 #define SVC_UDP_TXB 64		/* datagrams per sendmmsg() batch */
 #define SVC_UDP_TXMAX 1536	/* larger sends bypass the batch */
 #define SVC_FRAME_MAX (10000 + 18)	/* largest ZeroTier MTU + Ethernet/VLAN header */
@@ -255,6 +257,7 @@ struct svc_udp_sock {
 	int family;
 	int no_gso;	/* the kernel refused UDP_SEGMENT here (or NC_NO_GSO): one datagram per message */
 	unsigned gso_einval;	/* runs refused with EMSGSIZE/EINVAL (segment over a path's MTU) */
+	int gro;	/* UDP_GRO on: a message may be several datagrams */
 };
 #define SVC_UDP_GSO_EINVAL_MAX 64	/* then no_gso */
 
@@ -274,7 +277,7 @@ struct svc {
 	int port;
 	int n_udp;
 	struct svc_udp_sock udp[4];
-	uint8_t *udp_rxbuf;		/* SVC_UDP_BATCH x SVC_UDP_MAX receive buffers */
+	uint8_t *udp_rxbuf;		/* SVC_UDP_RXBUF: the receive slots */
 	struct svc_udp_txq *udp_txq;	/* sends batched until svc_udp_flush() */
 	int n_listen;
 	int listen_fd[4];
@@ -282,6 +285,8 @@ struct svc {
 	struct svc_net *nets[SVC_MAX_NETS];
 	uint64_t udp_dropped_scope;	/* sends refused: noPlanet guard */
 	uint64_t udp_datagrams_out;	/* datagrams the kernel took */
+	uint64_t udp_gro_datagrams;	/* datagrams received coalesced by the kernel (UDP_GRO) */
+	uint64_t udp_rx_truncated;	/* messages larger than a receive slot (dropped) */
 	uint64_t udp_gso_sends;		/* of them, sent as segments of one UDP_SEGMENT message */
 	uint64_t udp_gso_sends_msgs;	/* such messages */
 	uint64_t udp_send_errors;	/* datagrams the kernel refused (dropped) */

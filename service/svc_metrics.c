@@ -84,7 +84,10 @@ char *svc_metrics_text(struct svc *s)
 			  (unsigned long long)c.drops[i]);
 	counter(&b, "zt_wire_send_refused_total", "sends refused by the noPlanet scope guard",
 		s->udp_dropped_scope);
-	counter(&b, "zt_udp_datagrams_out_total", "UDP datagrams sent", s->udp_datagrams_out);
+	counter(&b, "zt_udp_gro_datagrams_total", "UDP datagrams received coalesced by the kernel (UDP_GRO)",
+		s->udp_gro_datagrams);
+	counter(&b, "zt_udp_truncated_total", "UDP messages larger than a receive slot (dropped)", s->udp_rx_truncated);
+	counter(&b, "zt_udp_datagrams_out_total", "UDP datagrams the kernel took", s->udp_datagrams_out);
 	counter(&b, "zt_udp_gso_datagrams_total", "of them, sent as segments of one UDP_SEGMENT (GSO) message",
 		s->udp_gso_sends);
 	counter(&b, "zt_udp_gso_messages_total", "UDP_SEGMENT messages", s->udp_gso_sends_msgs);

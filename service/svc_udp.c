@@ -23,6 +23,11 @@
  * below the datagrams, which must then be fragmented) and EINVAL (also a
  * kernel without UDP_SEGMENT) concern a run, and turn it off only after
  * SVC_UDP_GSO_EINVAL_MAX of them. NC_NO_GSO=1 turns it off.
+ *
+ * Receiving, the sockets ask for UDP_GRO: the kernel may coalesce
+ * consecutive datagrams of one sender into one message (over loopback a
+ * GSO run arrives whole), which svc_udp_readable() cuts up again. The
+ * receive slots are then 64 kB each, in the same 512 kB area.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +90,17 @@ static int udp_gso_off(void)
 	return e && *e && strcmp(e, "0");
 }
 
+/* udp_gro_on() - ask the kernel to coalesce what fd receives (UDP_GRO);
+ * NC_NO_GSO turns this off too. Return: 1 if it will */
+static int udp_gro_on(int fd)
+{
+	int one = 1;
+
+	if (udp_gso_off())
+		return 0;
+	return setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+}
+
 /**
  * svc_udp_open() - bind the IPv4 and IPv6 sockets and register them
  * @s:		daemon
@@ -111,12 +127,14 @@ int svc_udp_open(struct svc *s, int port)
 	s->udp[s->n_udp].fd = fd4;
 	s->udp[s->n_udp].family = AF_INET;
 	s->udp[s->n_udp].no_gso = udp_gso_off();
+	s->udp[s->n_udp].gro = udp_gro_on(fd4);
 	svc_loop_add(s, fd4, SVC_EV_UDP, (uint32_t)s->n_udp, EPOLLIN);
 	s->n_udp++;
 	if (fd6 >= 0) {
 		s->udp[s->n_udp].fd = fd6;
 		s->udp[s->n_udp].family = AF_INET6;
 		s->udp[s->n_udp].no_gso = udp_gso_off();
+		s->udp[s->n_udp].gro = udp_gro_on(fd6);
 		svc_loop_add(s, fd6, SVC_EV_UDP, (uint32_t)s->n_udp, EPOLLIN);
 		s->n_udp++;
 	} else {
@@ -125,9 +143,31 @@ int svc_udp_open(struct svc *s, int port)
 	return got4;
 }
 
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+/* udp_gro_size() - the segment size of a coalesced (UDP_GRO) message, or 0 */
+static unsigned udp_gro_size(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int v = 0;
+
+			memcpy(&v, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0) < sizeof(v) ?
+					       c->cmsg_len - CMSG_LEN(0) : sizeof(v));
+			return v > 0 ? (unsigned)v : 0;
+		}
+	}
+	return 0;
+}
+
 /**
  * svc_udp_readable() - drain one socket into the engine, SVC_UDP_BATCH
- * datagrams per recvmmsg() (bounded per call so other fds get their turn)
+ * messages per recvmmsg() (bounded per call so other fds get their turn).
+ * With UDP_GRO on the socket a message may be several datagrams of one
+ * sender coalesced by the kernel (the cmsg gives their size, the last may
+ * be shorter): each goes to the engine on its own, as if read one by one.
  * @s:		daemon
  * @idx:	index in s->udp
  */
@@ -136,39 +176,70 @@ void svc_udp_readable(struct svc *s, int idx)
 	struct mmsghdr msgs[SVC_UDP_BATCH];
 	struct iovec iov[SVC_UDP_BATCH];
 	struct sockaddr_storage from[SVC_UDP_BATCH];
-	int rounds = 8, i, n;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[SVC_UDP_BATCH];
+	int gro = s->udp[idx].gro, rounds = 8, i, n, slots;
+	size_t slot;
 
 	if (!s->udp_rxbuf) {
-		s->udp_rxbuf = malloc((size_t)SVC_UDP_BATCH * SVC_UDP_MAX);
+		s->udp_rxbuf = malloc(SVC_UDP_RXBUF);
 		if (!s->udp_rxbuf)
 			return;
 	}
+	/* the same area either way: fewer, larger slots for coalesced messages */
+	slot = gro ? SVC_UDP_GRO_MAX : SVC_UDP_MAX;
+	slots = (int)(SVC_UDP_RXBUF / slot) < SVC_UDP_BATCH ? (int)(SVC_UDP_RXBUF / slot) : SVC_UDP_BATCH;
 	while (rounds-- > 0) {
 		memset(msgs, 0, sizeof(msgs));
-		for (i = 0; i < SVC_UDP_BATCH; i++) {
-			iov[i].iov_base = s->udp_rxbuf + (size_t)i * SVC_UDP_MAX;
-			iov[i].iov_len = SVC_UDP_MAX;
+		for (i = 0; i < slots; i++) {
+			iov[i].iov_base = s->udp_rxbuf + (size_t)i * slot;
+			iov[i].iov_len = slot;
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
 			msgs[i].msg_hdr.msg_name = &from[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			if (gro) {
+				msgs[i].msg_hdr.msg_control = ctl[i].buf;
+				msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+			}
 		}
-		n = recvmmsg(s->udp[idx].fd, msgs, SVC_UDP_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(s->udp[idx].fd, msgs, (unsigned)slots, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
 		for (i = 0; i < n; i++) {
-			int64_t nd = 0;
+			const uint8_t *p = iov[i].iov_base;
+			unsigned left = msgs[i].msg_len, seg = left;
 
-			if (!msgs[i].msg_len)
+			if (!left)
 				continue;
-			zt_node_wire_in(s->node, svc_now(), s->udp[idx].fd, &from[i], iov[i].iov_base,
-					msgs[i].msg_len, &nd);
-			svc_deadline(s, nd);
-			if (s->stop)
-				return;
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				s->udp_rx_truncated++;	/* cannot happen: slots hold any message */
+				continue;
+			}
+			if (gro) {
+				unsigned g = udp_gro_size(&msgs[i].msg_hdr);
+
+				if (g && g < left) {
+					seg = g;
+					s->udp_gro_datagrams += (left + g - 1) / g;
+				}
+			}
+			while (left) {
+				unsigned l = left < seg ? left : seg;
+				int64_t nd = 0;
+
+				zt_node_wire_in(s->node, svc_now(), s->udp[idx].fd, &from[i], p, l, &nd);
+				svc_deadline(s, nd);
+				if (s->stop)
+					return;
+				p += l;
+				left -= l;
+			}
 		}
 		svc_port_flush(s);	/* the frames of this batch, in one go */
-		if (n < SVC_UDP_BATCH)
+		if (n < slots)
 			return;
 	}
 }
