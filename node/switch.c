@@ -91,19 +91,19 @@ struct zt_switch {
 	int held;		/* an rxq/txq slot may be in use (flush has work) */
 	unsigned frags_used;	/* reassembly slots with parts (have != 0) */
 	unsigned lz4_skip;	/* compressible sends left to skip compressing */
-	uint64_t pid_pool[64];	/* random packet ids, refilled 64 at a time */
+	uint64_t pid_pool[256];	/* random packet ids, refilled 256 at a time */
 	unsigned pid_left;
 };
 
 /* zt_switch_packet_id() - a fresh random packet id (upper half non-zero:
- * zero marks an empty slot of the in-re ring). One getrandom() per 64. */
+ * zero marks an empty slot of the in-re ring). One getrandom() per 256. */
 uint64_t zt_switch_packet_id(struct zt_node *n)
 {
 	struct zt_switch *sw = n->sw;
 	for (;;) {
 		if (!sw->pid_left) {
 			zt_random(sw->pid_pool, sizeof(sw->pid_pool));
-			sw->pid_left = 64;
+			sw->pid_left = sizeof(sw->pid_pool) / sizeof(sw->pid_pool[0]);
 		}
 		uint64_t pid = sw->pid_pool[--sw->pid_left];
 		sw->pid_pool[sw->pid_left] = 0;

@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,20 @@ int svc_cidr_match(const struct svc_cidr *c, const struct sockaddr_storage *a)
 	return 1;
 }
 
+static const char *const local_scope_nets[] = {
+	"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+	"100.64.0.0/10", "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10",
+	"::ffff:127.0.0.0/104", "::ffff:10.0.0.0/104", "::ffff:192.168.0.0/112",
+};
+static struct svc_cidr local_scope[sizeof(local_scope_nets) / sizeof(local_scope_nets[0])];
+
+static void local_scope_parse(void)
+{
+	for (size_t i = 0; i < sizeof(local_scope_nets) / sizeof(local_scope_nets[0]); i++)
+		if (svc_parse_cidr(local_scope_nets[i], &local_scope[i]) < 0)
+			abort();	/* the table above is wrong */
+}
+
 /**
  * svc_addr_is_local_scope() - loopback, private (RFC 1918, CGNAT), link-local
  * or ULA: where a node with noPlanet may send.
@@ -181,16 +196,13 @@ int svc_cidr_match(const struct svc_cidr *c, const struct sockaddr_storage *a)
  */
 int svc_addr_is_local_scope(const struct sockaddr_storage *a)
 {
-	static const char *const nets[] = {
-		"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-		"100.64.0.0/10", "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10",
-		"::ffff:127.0.0.0/104", "::ffff:10.0.0.0/104", "::ffff:192.168.0.0/112",
-	};
-	struct svc_cidr c;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	size_t i;
 
-	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
-		if (svc_parse_cidr(nets[i], &c) == 0 && svc_cidr_match(&c, a))
+	/* parsed once: with noPlanet every datagram sent is checked */
+	pthread_once(&once, local_scope_parse);
+	for (i = 0; i < sizeof(local_scope_nets) / sizeof(local_scope_nets[0]); i++)
+		if (svc_cidr_match(&local_scope[i], a))
 			return 1;
 	return 0;
 }
