@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include "service/svc.h"
 
@@ -80,6 +81,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)s->udp_datagrams_out, (unsigned long long)s->udp_gso_sends,
 	       (unsigned long long)s->udp_gso_sends_msgs, (unsigned long long)s->udp_gso_refused,
 	       (unsigned long long)s->udp_send_errors, s->udp[0].no_gso);
+	fflush(stdout);
 	svc_udp_close(s);
+	close(s->epfd);
+	free(s);
 	return 0;
 }
