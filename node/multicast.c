@@ -12,6 +12,7 @@
  * in that state find each other's addresses (ARP/ND) again.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,76 @@
 #include "node/inaddr.h"
 #include "node/network_internal.h"
 
+/* mc_hash() - where (nwid, g) starts probing in an index of cap slots */
+static unsigned mc_hash(uint64_t nwid, struct zt_mc_group g, unsigned cap)
+{
+	uint64_t h = nwid * 0x9e3779b97f4a7c15ull;
+
+	h ^= (g.mac + ((uint64_t)g.adi << 48)) * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (unsigned)h & (cap - 1);
+}
+
+/* mc_index_rebuild() - index every entry again, in room for at least
+ * twice want entries. Return 0, or -1 without memory (the index is then
+ * gone and mc_find falls back to a scan) */
+static int mc_index_rebuild(struct zt_netmgr *m, unsigned want)
+{
+	unsigned cap = 32;
+
+	while (cap < 2 * want)
+		cap *= 2;
+	if (cap != m->mc_idx_cap) {
+		uint32_t *ni = realloc(m->mc_idx, cap * sizeof(*ni));
+
+		if (!ni) {
+			free(m->mc_idx);
+			m->mc_idx = NULL;
+			m->mc_idx_cap = 0;
+			return -1;
+		}
+		m->mc_idx = ni;
+		m->mc_idx_cap = cap;
+	}
+	memset(m->mc_idx, 0xff, cap * sizeof(*m->mc_idx));
+	for (unsigned i = 0; i < m->n_mc; i++) {
+		unsigned h = mc_hash(m->mc[i].nwid, m->mc[i].g, cap);
+
+		while (m->mc_idx[h] != UINT32_MAX)
+			h = (h + 1) & (cap - 1);
+		m->mc_idx[h] = i;
+	}
+	m->mc_idx_stale = 0;
+	return 0;
+}
+
+/*
+ * mc_find() - the directory entry of (nwid, g); with create, a new empty one
+ * if there is none and the directory has room. A hash index keeps this
+ * constant-time: a peer sending LIKEs for thousands of groups made every
+ * lookup a scan of the whole directory. Removals (expiry, leaving) only
+ * mark the index stale; it is rebuilt here, once, on the next lookup.
+ */
 static struct zt_mc_entry *mc_find(struct zt_netmgr *m, uint64_t nwid, struct zt_mc_group g, int create)
 {
-	for (unsigned i = 0; i < m->n_mc; i++)
-		if (m->mc[i].nwid == nwid && m->mc[i].g.mac == g.mac && m->mc[i].g.adi == g.adi)
-			return &m->mc[i];
+	unsigned h = 0;
+
+	if ((m->mc_idx_stale || m->mc_idx_cap < 2 * (m->n_mc + 1)) &&
+	    mc_index_rebuild(m, m->n_mc + 1) < 0) {
+		for (unsigned i = 0; i < m->n_mc; i++)	/* no memory for the index */
+			if (m->mc[i].nwid == nwid && m->mc[i].g.mac == g.mac && m->mc[i].g.adi == g.adi)
+				return &m->mc[i];
+	} else {
+		for (h = mc_hash(nwid, g, m->mc_idx_cap); m->mc_idx[h] != UINT32_MAX;
+		     h = (h + 1) & (m->mc_idx_cap - 1)) {
+			struct zt_mc_entry *e = &m->mc[m->mc_idx[h]];
+
+			if (e->nwid == nwid && e->g.mac == g.mac && e->g.adi == g.adi)
+				return e;
+		}
+	}
 	if (!create || m->n_mc >= ZT_MC_MAX_GROUPS)
 		return NULL;
 	if (m->n_mc == m->cap_mc) {
@@ -34,10 +100,13 @@ static struct zt_mc_entry *mc_find(struct zt_netmgr *m, uint64_t nwid, struct zt
 		m->mc = ne;
 		m->cap_mc = cap;
 	}
-	struct zt_mc_entry *e = &m->mc[m->n_mc++];
+	struct zt_mc_entry *e = &m->mc[m->n_mc];
 	memset(e, 0, sizeof(*e));
 	e->nwid = nwid;
 	e->g = g;
+	if (m->mc_idx)
+		m->mc_idx[h] = m->n_mc;	/* the empty slot the probe ended on */
+	m->n_mc++;
 	return e;
 }
 
@@ -95,10 +164,12 @@ void zt_mc_free(struct zt_netmgr *m)
 	for (unsigned i = 0; i < m->n_mc; i++)
 		free(m->mc[i].s);
 	free(m->mc);
+	free(m->mc_idx);
 	for (unsigned i = 0; i < 16; i++)
 		free(m->mcp[i].data);
 	m->mc = NULL;
-	m->n_mc = m->cap_mc = 0;
+	m->mc_idx = NULL;
+	m->n_mc = m->cap_mc = m->mc_idx_cap = 0;
 }
 
 /* zt_mc_forget_network() - drop directory entries of a left network, unless
@@ -113,6 +184,7 @@ void zt_mc_forget_network(struct zt_node *n, uint64_t nwid)
 		if (m->mc[i].nwid == nwid) {
 			free(m->mc[i].s);
 			m->mc[i] = m->mc[--m->n_mc];
+			m->mc_idx_stale = 1;
 		} else {
 			i++;
 		}
@@ -629,6 +701,7 @@ void zt_mc_background(struct zt_node *n, int64_t now)
 		if (!e->n && (now - e->last_gather >= ZT_MC_GATHER_INTERVAL || now < e->last_gather)) {
 			free(e->s);
 			*e = m->mc[--m->n_mc];
+			m->mc_idx_stale = 1;
 		} else {
 			i++;
 		}

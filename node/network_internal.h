@@ -144,6 +144,9 @@ struct zt_netmgr {
 	unsigned n, cap;
 	struct zt_mc_entry *mc;
 	unsigned n_mc, cap_mc;
+	uint32_t *mc_idx;	/* hash index of mc: open addressing, UINT32_MAX empty */
+	unsigned mc_idx_cap;	/* a power of two, at least twice n_mc; 0: none */
+	int mc_idx_stale;	/* entries were removed (moved): rebuild before use */
 	struct zt_mc_pending mcp[16];
 	struct zt_net_pending pend[ZT_NET_PENDING_MAX];
 	int replaying;

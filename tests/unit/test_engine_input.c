@@ -488,6 +488,63 @@ int main(void)
 	}
 	CHECK_END();
 
+	/* The directory is indexed by a hash: every group is found again (a
+	 * second subscriber joins the same entry, no duplicate is made), also
+	 * after expiry has removed and moved entries around. */
+	CHECK_BEGIN("input: the multicast directory finds its groups again, before and after expiry");
+	{
+		struct zt_node *bn = (struct zt_node *)b->node;
+		struct zt_netmgr *m = bn->nets;
+		uint64_t nw[2] = { 0x1122334455ULL, 0x99887766aaULL }, c = 0x0b0b0b0b0bULL;
+		unsigned n = ZT_MC_MAX_GROUPS / 2, two = 0, bad_n = 0;
+		int64_t t = s->now, due;
+
+		for (int pass = 0; pass < 2; pass++)
+			for (unsigned i = 0; i < 2 * n; i++) {
+				struct zt_mc_group g = { 0x0100000000ULL + i / 2, i & 1 ? 0x0a000001u + i : 0 };
+
+				zt_mc_add(bn, t, nw[i & 1], g, pass ? c : a->address);
+			}
+		for (unsigned i = 0; i < m->n_mc; i++)
+			two += m->mc[i].n == 2;
+		CHECK_MSG(m->n_mc == 2 * n && two == 2 * n, "%u entries (want %u), %u with both subscribers",
+			  m->n_mc, 2 * n, two);
+		/* half of them renewed later: the others expire and go */
+		for (unsigned i = 0; i < 2 * n; i += 4) {
+			struct zt_mc_group g = { 0x0100000000ULL + i / 2, 0 };
+
+			zt_mc_add(bn, t + ZT_MC_LIKE_EXPIRE / 2, nw[0], g, a->address);
+		}
+		t += ZT_MC_LIKE_EXPIRE + ZT_MC_GATHER_INTERVAL + 1;
+		zt_node_background(b->node, t, &due);
+		CHECK_MSG(m->n_mc == n / 2, "%u entries left, want %u", m->n_mc, n / 2);
+		/* the renewed ones are found (no new entry), the others are new */
+		for (unsigned i = 0; i < 2 * n; i += 4) {
+			struct zt_mc_group g = { 0x0100000000ULL + i / 2, 0 };
+			unsigned before = m->n_mc;
+
+			zt_mc_add(bn, t, nw[0], g, c);
+			bad_n += m->n_mc != before;
+		}
+		two = 0;
+		for (unsigned i = 0; i < m->n_mc; i++)
+			two += m->mc[i].n == 2;
+		CHECK_MSG(bad_n == 0 && two == n / 2, "%u renewed groups were not found after expiry, %u of %u have both subscribers",
+			  bad_n, two, n / 2);
+		{
+			struct zt_mc_group g = { 0x0100000000ULL + 1, 0 };	/* expired */
+			unsigned before = m->n_mc;
+
+			zt_mc_add(bn, t, nw[0], g, c);
+			CHECK_MSG(m->n_mc == before + 1, "an expired group did not come back as a new entry");
+		}
+		t += ZT_MC_LIKE_EXPIRE + ZT_MC_GATHER_INTERVAL + 1;
+		zt_node_background(b->node, t, &due);
+		CHECK_MSG(m->n_mc == 0, "%u entries left at the end", m->n_mc);
+		s->now = t;
+	}
+	CHECK_END();
+
 	/* The daemon (svc_deadline()) replaces its deadline with the one each
 	 * entry point returns, and runs background when it is due. Datagrams
 	 * (every 300 ms) or frames from the port (every 50 ms) must not keep
