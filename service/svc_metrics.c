@@ -45,6 +45,12 @@ static void counter(struct mbuf *b, const char *name, const char *help, uint64_t
 		  (unsigned long long)v);
 }
 
+/* net_sample() - one per-network sample: NAME{network="NWID"} V */
+static void net_sample(struct mbuf *b, const char *name, uint64_t nwid, uint64_t v)
+{
+	mb_printf(b, "%s{network=\"%016llx\"} %llu\n", name, (unsigned long long)nwid, (unsigned long long)v);
+}
+
 static void gauge(struct mbuf *b, const char *name, const char *help, uint64_t v)
 {
 	mb_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name,
@@ -102,38 +108,28 @@ char *svc_metrics_text(struct svc *s)
 		      "# TYPE zt_stack_connections gauge\n");
 	for (i = 0; i < SVC_MAX_NETS; i++) {
 		struct svc_port_stats st;
+		uint64_t nwid;
 
 		memset(&st, 0, sizeof(st));
 		if (!s->nets[i] || !s->nets[i]->port_up || !s->port_ops->stats ||
 		    !s->port_ops->stats(s, s->nets[i], &st))
 			continue;
-		mb_printf(&b, "zt_stack_connections{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.conns_open);
-		mb_printf(&b, "zt_stack_connections_total{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.conns_total);
-		mb_printf(&b, "zt_stack_listeners{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.listeners);
-		mb_printf(&b, "zt_stack_frames_dropped_total{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid,
-			  (unsigned long long)st.frames_dropped);
-		mb_printf(&b, "zt_stack_frames_in_total{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.frames_in);
-		mb_printf(&b, "zt_stack_frames_out_total{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.frames_out);
+		nwid = s->nets[i]->nwid;
+		net_sample(&b, "zt_stack_connections", nwid, st.conns_open);
+		net_sample(&b, "zt_stack_connections_total", nwid, st.conns_total);
+		net_sample(&b, "zt_stack_listeners", nwid, st.listeners);
+		net_sample(&b, "zt_stack_frames_dropped_total", nwid, st.frames_dropped);
+		net_sample(&b, "zt_stack_frames_in_total", nwid, st.frames_in);
+		net_sample(&b, "zt_stack_frames_out_total", nwid, st.frames_out);
 		if (!st.has_rpc)
 			continue;
 		/* the intercept's RPC connections: one per process, plus the few
 		 * it keeps for blocking connects */
-		mb_printf(&b, "zt_rpc_clients{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_clients);
-		mb_printf(&b, "zt_rpc_clients_total{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_clients_total);
-		mb_printf(&b, "zt_rpc_clients_refused_total{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_refused);
-		mb_printf(&b, "zt_rpc_requests_total{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_requests);
-		mb_printf(&b, "zt_rpc_clients_malformed_total{network=\"%016llx\"} %llu\n",
-			  (unsigned long long)s->nets[i]->nwid, (unsigned long long)st.rpc_malformed);
+		net_sample(&b, "zt_rpc_clients", nwid, st.rpc_clients);
+		net_sample(&b, "zt_rpc_clients_total", nwid, st.rpc_clients_total);
+		net_sample(&b, "zt_rpc_clients_refused_total", nwid, st.rpc_refused);
+		net_sample(&b, "zt_rpc_requests_total", nwid, st.rpc_requests);
+		net_sample(&b, "zt_rpc_clients_malformed_total", nwid, st.rpc_malformed);
 	}
 	if (!b.p)
 		return strdup("");

@@ -65,13 +65,18 @@ PY
 		wait $rp
 		GOT=$(tail -n1 "$NC_TMP/recv.$name")
 	}
+	# expect NAME SENDER_LINE PASS_TEXT - the sender printed exactly that
+	# and the receiver got every datagram intact
+	expect() {
+		if [ "$OUT" = "$2" ] && [ "$GOT" = "got $TOTAL bad 0 complete 1" ]; then
+			pass "gso: $3"
+		else
+			fail "gso: $1" "sender: $OUT; receiver: $GOT; log: $(cat "$NC_TMP/gso.$1.err")"
+		fi
+	}
 	run_case offload
-	if [[ "$OUT" == "out $TOTAL gso $TOTAL messages $REP refused 0 errors 0 gso_off 0" ]] &&
-		[ "$GOT" = "got $TOTAL bad 0 complete 1" ]; then
-		pass "gso: $REP runs of $COUNT x $LEN B (+1 shorter) went as $REP UDP_SEGMENT messages, all $TOTAL datagrams arrived intact"
-	else
-		fail "gso: runs as UDP_SEGMENT messages" "sender: $OUT; receiver: $GOT; $(cat "$NC_TMP/gso.offload.err")"
-	fi
+	expect offload "out $TOTAL gso $TOTAL messages $REP refused 0 errors 0 gso_off 0" \
+		"$REP runs of $COUNT x $LEN B (+1 shorter) went as $REP UDP_SEGMENT messages, all $TOTAL datagrams arrived intact"
 	# no transmit checksum offload: kernels before ~6.x refuse GSO there
 	# (EIO, the batch falls back for good); newer ones checksum in software
 	ip netns exec $N1 ethtool -K "g1$S" tx off >/dev/null 2>&1
@@ -88,20 +93,12 @@ PY
 	# and the socket keeps GSO (the refusal was about one path)
 	ip -n $N1 link set "g1$S" mtu 1280; ip -n $N2 link set "g2$S" mtu 1280
 	run_case mtu
-	if [[ "$OUT" == "out $TOTAL gso 0 messages 0 refused $REP errors 0 gso_off 0" ]] &&
-		[ "$GOT" = "got $TOTAL bad 0 complete 1" ]; then
-		pass "gso: over a 1280-byte MTU the $REP refused runs were sent again one by one; all $TOTAL arrive, GSO stays on"
-	else
-		fail "gso: fallback over a small MTU" "sender: $OUT; receiver: $GOT; log: $(cat "$NC_TMP/gso.mtu.err")"
-	fi
+	expect mtu "out $TOTAL gso 0 messages 0 refused $REP errors 0 gso_off 0" \
+		"over a 1280-byte MTU the $REP refused runs were sent again one by one; all $TOTAL arrive, GSO stays on"
 	ip -n $N1 link set "g1$S" mtu 1500; ip -n $N2 link set "g2$S" mtu 1500
 	run_case off NC_NO_GSO=1
-	if [[ "$OUT" == "out $TOTAL gso 0 messages 0 refused 0 errors 0 gso_off 1" ]] &&
-		[ "$GOT" = "got $TOTAL bad 0 complete 1" ]; then
-		pass "gso: NC_NO_GSO=1 sends one datagram per message; all $TOTAL arrive"
-	else
-		fail "gso: NC_NO_GSO=1" "sender: $OUT; receiver: $GOT"
-	fi
+	expect off "out $TOTAL gso 0 messages 0 refused 0 errors 0 gso_off 1" \
+		"NC_NO_GSO=1 sends one datagram per message; all $TOTAL arrive"
 fi
 
 # ---- 2. end to end, two daemons ----
