@@ -315,22 +315,6 @@ int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep,
 	return rep->err ? -(int)rep->err : 0;
 }
 
-void icept_rpc_fd_closed(int fd)
-{
-	int cur = atomic_load(&icept_sock);
-
-	/* The application closed (or dup2'd over) our fd: a daemonising
-	 * program closing every descriptor. Forget it; the fd is theirs now. */
-	if (fd >= 0 && fd == cur)
-		atomic_compare_exchange_strong(&icept_sock, &cur, -1);
-	if (fd < 0 || !icept_nspare)
-		return;
-	pthread_mutex_lock(&icept_mu);
-	for (int i = 0; i < icept_nspare; i++)
-		if (icept_spare[i] == fd)
-			icept_spare[i--] = icept_spare[--icept_nspare];
-	pthread_mutex_unlock(&icept_mu);
-}
 
 void icept_rpc_range_closed(unsigned first, unsigned last)
 {
@@ -345,6 +329,14 @@ void icept_rpc_range_closed(unsigned first, unsigned last)
 		if ((unsigned)icept_spare[i] >= first && (unsigned)icept_spare[i] <= last)
 			icept_spare[i--] = icept_spare[--icept_nspare];
 	pthread_mutex_unlock(&icept_mu);
+}
+
+void icept_rpc_fd_closed(int fd)
+{
+	/* The application closed (or dup2'd over) our fd: a daemonising
+	 * program closing every descriptor. Forget it; the fd is theirs now. */
+	if (fd >= 0)
+		icept_rpc_range_closed((unsigned)fd, (unsigned)fd);
 }
 
 /* ---- fork ---- */
