@@ -7,9 +7,10 @@
  * directory for its members. Sending goes to up to `ml` known subscribers;
  * when we know fewer we GATHER from the controller and roots, and keep the
  * frame for 5 s so members learned meanwhile still get it. While no root
- * answers (and the controller may be down with it), the frame also goes to
- * the peers we have a live direct path to: that is how members restarted
- * in that state find each other's addresses (ARP/ND) again.
+ * answers and the network's controller (another node) is silent too,
+ * the frame also goes to the peers we have a live direct path to: that is
+ * how members restarted in that state find each other's addresses (ARP/ND)
+ * again.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -19,6 +20,10 @@
 
 #include "node/inaddr.h"
 #include "node/network_internal.h"
+#include "node/peer_internal.h"
+
+/* a controller silent this long is taken for down (mc_directory_down) */
+#define MC_CONTROLLER_QUIET (2 * ZT_NET_CONFIG_REFRESH + ZT_NET_CONFIG_RETRY)
 
 /* mc_hash() - where (nwid, g) starts probing in an index of cap slots */
 static unsigned mc_hash(uint64_t nwid, struct zt_mc_group g, unsigned cap)
@@ -567,6 +572,27 @@ static void mc_gather(struct zt_node *n, int64_t now, struct zt_network *net, st
 		zt_send_packet(n, now, roots[0], ZT_VERB_MULTICAST_GATHER, buf, (unsigned)w.len, 1, NULL);
 }
 
+/* mc_directory_down() - 1 when nobody can tell us who subscribes on net:
+ * no root answers (the caller asks zt_rootless_peers) and its controller is
+ * another node that we have no direct path to (nobody relays now) or that
+ * has not been heard from for two config refreshes. A
+ * controller we run, or one that answers, is the directory; going past it
+ * would send frames to members that have not subscribed, or that have no
+ * config yet and answer ERROR NEED_MEMBERSHIP_CERTIFICATE (ZeroTier One
+ * does). A peer loaded from the cache at a restart has not been heard
+ * from. */
+static int mc_directory_down(struct zt_node *n, int64_t now, const struct zt_network *net)
+{
+	uint64_t ctl = net->nwid >> 24;
+	struct zt_peer *p;
+
+	if (ctl == n->self.address)
+		return 0;
+	p = zt_topo_find(n, ctl);
+	return !p || !zt_peer_best_path(p, now, 1) || !p->last_recv || now - p->last_recv > MC_CONTROLLER_QUIET ||
+	       now < p->last_recv;
+}
+
 /* mc_flush_pending() - newly learned members of g get the pending frames */
 static void mc_flush_pending(struct zt_node *n, int64_t now, uint64_t nwid, struct zt_mc_group g)
 {
@@ -630,11 +656,11 @@ int zt_mc_send(struct zt_node *n, int64_t now, struct zt_network *net, uint64_t 
 			to_list[sent++] = a;
 		}
 	}
-	if (sent < limit) {
-		/* no root answers, so nobody can tell us who subscribes: offer the
-		 * frame to the peers we reach directly (with our credentials, so
-		 * that members accept it; others drop it). Their answers put them
-		 * in our directory again. */
+	if (sent < limit && mc_directory_down(n, now, net)) {
+		/* no root answers and the controller is gone with them, so nobody
+		 * can tell us who subscribes: offer the frame to the peers we reach
+		 * directly (with our credentials, so that members accept it;
+		 * others drop it). Their answers put them in our directory again. */
 		uint64_t direct[64];
 		int nd = zt_rootless_peers(n, now, direct, 64);
 		for (int i = 0; i < nd && sent < limit; i++) {

@@ -13,8 +13,10 @@
  *                      only if the packet is authentic under the new key.
  * Every HELLO is answered by OK(HELLO) straight back to its physical source,
  * carrying the worlds the sender lacks. Paths are learned only from direct
- * (hops 0) HELLO or OK(HELLO); other authenticated traffic from a new address
- * is answered by a HELLO (at most one a second) to confirm that path first.
+ * (hops 0) HELLO or OK(HELLO); a HELLO on a new path also gets our own HELLO
+ * after the OK, and other authenticated traffic from a new address is
+ * answered by a HELLO to confirm that path first (either at most once a
+ * second per peer).
  * OKs are accepted only for packet ids we sent (zt_switch_is_expected), which
  * is how latency and our external address are taken from OK(HELLO). "Online"
  * means a root (or, with no roots, any peer) was heard from within
@@ -326,7 +328,8 @@ void zt_peer_on_hello(struct zt_node *n, int64_t now, int64_t sock, const struct
 	p->vrev = (int)vrev;
 	p->last_recv = now;
 	p->last_hello_in = now;
-	if (hops == 0 && !zt_peer_find_path(p, from)) {
+	int new_path = hops == 0 && !zt_peer_find_path(p, from);
+	if (new_path) {
 		zt_peer_learn_path(p, now, sock, from);
 		if (!is_new)
 			zt_topo_save_peer(n, p);	/* cache the new path */
@@ -349,6 +352,13 @@ void zt_peer_on_hello(struct zt_node *n, int64_t now, int64_t sock, const struct
 	peer_attach_worlds(n, &w, planet_id, planet_ts, moon_id, moon_ts, n_moons);
 	if (!w.err)
 		zt_switch_send_on(n, now, p, sock, from, ZT_VERB_OK, body, (unsigned)w.len, 0, NULL);
+	if (new_path && (now - p->last_unknown_path_hello >= 1000 || now < p->last_unknown_path_hello)) {
+		/* a new path, as ZeroTier One does: our own HELLO after the OK, so
+		 * the peer confirms the path by OK(HELLO) and both sides have its
+		 * latency (the peer's HELLO on a path it knows gets just the OK) */
+		p->last_unknown_path_hello = now;
+		zt_peer_send_hello(n, now, p, sock, from);
+	}
 	peer_reached(n, p);
 	if (is_new) {
 		zt_topo_save_peer(n, p);

@@ -267,15 +267,22 @@ static void test_trace_lz4(void)
 
 static uint8_t last_out[2048];
 static unsigned last_out_len;
+static uint8_t second_out[2048];
+static unsigned second_out_len, n_out;
+/* keep_out() - the first two packets the engine sends, in order */
 static void keep_out(struct sim *s, int from, const struct sockaddr_storage *to, const void *data, unsigned len)
 {
 	(void)s;
 	(void)from;
 	(void)to;
-	if (len <= sizeof(last_out)) {
+	if (n_out == 0 && len <= sizeof(last_out)) {
 		memcpy(last_out, data, len);
 		last_out_len = len;
+	} else if (n_out == 1 && len <= sizeof(second_out)) {
+		memcpy(second_out, data, len);
+		second_out_len = len;
 	}
+	n_out++;
 }
 
 /* replay B's captured HELLO into an engine holding A's identity */
@@ -307,7 +314,9 @@ static void test_trace_replay(void)
 		unsigned long before = s->undeliverable;
 		CHECK(zt_node_wire_in(e->node, s->now, 0, &from, pk[0].data, pk[0].len, &dl) == ZT_OK);
 		CHECK(zt_peer_identity((struct zt_node *)e->node, b.address) != NULL);
-		CHECK(s->undeliverable == before + 1);	/* the OK(HELLO) to 10.99.0.2 */
+		/* the OK(HELLO) to 10.99.0.2, then our own HELLO to confirm that
+		 * new path (ZeroTier One does the same) */
+		CHECK(s->undeliverable == before + 2 && n_out == 2);
 		/* B (official) can read our answer: OK in-re HELLO, echoed
 		 * timestamp, protocol 11, B's address as we saw it */
 		{
@@ -323,11 +332,18 @@ static void test_trace_replay(void)
 			CHECK(x[45] == 11 && x[46] == 1 && x[47] == 14 && zt_load_be(x + 48, 2) == 1);
 			CHECK(x[50] == 4 && !memcmp(x + 51, "\x0a\x63\x00\x02\x27\x09", 6));
 			CHECK(zt_load_be(x + 57, 2) == 0 && last_out_len == 59);	/* no world update */
+			CHECK(second_out_len > ZT_PKT_MIN && zt_pkt_cipher(second_out) == 0 &&
+			      (second_out[27] & 0x1f) == ZT_VERB_HELLO &&
+			      zt_load_be(second_out + 8, 5) == b.address);
 		}
 		struct zt_peer *p = zt_topo_find((struct zt_node *)e->node, b.address);
 		CHECK(p && p->vproto == 12 && p->vmaj == 1 && p->vmin == 14 && p->n_paths == 1);
-		/* the same bytes again are a replayed HELLO: still authentic, answered */
+		/* the same bytes again are a replayed HELLO: still authentic,
+		 * answered, but on a path we know: no HELLO of ours this time */
+		before = s->undeliverable;
+		s->now += 2000;
 		CHECK(zt_node_wire_in(e->node, s->now, 0, &from, pk[0].data, pk[0].len, &dl) == ZT_OK);
+		CHECK(s->undeliverable == before + 1);
 		/* a tampered copy is dropped and counted */
 		uint8_t x[1500];
 		struct zt_node_counters c0, c1;

@@ -15,6 +15,7 @@
 #include "node/buf.h"
 #include "node/node_internal.h"
 #include "node/network_internal.h"
+#include "node/peer_internal.h"
 #include "service/controller.h"
 #include "tests/check.h"
 #include "tests/sim.h"
@@ -148,6 +149,97 @@ static uint64_t drops(struct sim_engine *e, enum zt_drop_reason r)
 	struct zt_node_counters c;
 	zt_node_counters(e->node, &c);
 	return c.drops[r];
+}
+
+/* test_directory_reachable() - with the only root down but the controller
+ * (another node) up, a member's multicast goes to the subscribers the
+ * controller names, not to every peer it has a direct path to: X, a member
+ * that reaches A directly but does not subscribe to the ARP group, gets
+ * nothing, and B, the one asked for, gets the ARP request. */
+static void test_directory_reachable(void)
+{
+	struct sim *s = sim_new(7);
+	struct sim_engine *r, *c, *a, *b, *x;
+	char dir[] = "/tmp/netcon-ctl2-XXXXXX";
+	struct nc_ctl *ctl = NULL;
+	struct json_object *o, *v;
+	uint8_t moon[1024], p[28];
+	char path[256];
+	uint64_t nwid = 0;
+	struct want w;
+	int ml;
+
+	memset(obs, 0, sizeof(obs));
+	r = sim_engine_new(s, idents[4]);
+	c = sim_engine_new(s, idents[5]);
+	a = sim_engine_new(s, idents[6]);
+	b = sim_engine_new(s, idents[7]);
+	x = sim_engine_new(s, idents[8]);
+	CHECK_BEGIN("sim net: root down, controller up: multicast goes to the subscribers it names, not to every direct peer");
+	CHECK(r && c && a && b && x && mkdtemp(dir) != NULL);
+	if (!r || !c || !a || !b || !x) {
+		CHECK_END();
+		sim_free(s);
+		return;
+	}
+	for (int i = 0; i < 5; i++) {
+		s->e[i]->on_netconf = on_netconf;
+		s->e[i]->on_frame = on_frame;
+	}
+	ml = sim_make_moon(s, 0, 1000, moon, sizeof(moon));
+	CHECK(ml > 0);
+	for (int i = 1; i < 5; i++)
+		CHECK(zt_node_add_moon(s->e[i]->node, s->now, moon, (unsigned)ml) == ZT_OK);
+	CHECK(nc_ctl_new(c->node, dir, &ctl) == 0);
+	snprintf(path, sizeof(path), "/controller/network/%010llx______", (unsigned long long)c->address);
+	CHECK(api(ctl, s, "POST", path, "{\"private\":true,\"v4AssignMode\":{\"zt\":true},"
+		  "\"ipAssignmentPools\":[{\"ipRangeStart\":\"10.147.19.1\",\"ipRangeEnd\":\"10.147.19.254\"}],"
+		  "\"routes\":[{\"target\":\"10.147.19.0/24\",\"via\":null}]}", &o) == 200);
+	if (o && json_object_object_get_ex(o, "id", &v))
+		nwid = strtoull(json_object_get_string(v), NULL, 16);
+	json_object_put(o);
+	for (int i = 2; i < 5; i++) {
+		snprintf(path, sizeof(path), "/controller/network/%016llx/member/%010llx",
+			 (unsigned long long)nwid, (unsigned long long)s->e[i]->address);
+		CHECK(api(ctl, s, "POST", path, "{\"authorized\":true}", NULL) == 200);
+		CHECK(zt_node_join(s->e[i]->node, nwid, NULL, s->now) == ZT_OK);
+	}
+	for (int i = 2; i < 5; i++) {
+		w = (struct want){ s->e[i], nwid, ZT_NETWORK_OK };
+		CHECK(sim_run_until(s, 30000, has_status, &w));
+	}
+	/* A reaches the controller and B, and X reaches A, directly (static
+	 * paths: with the root down, nobody relays); B's address makes it a
+	 * subscriber of its ARP group, which the controller knows from B's LIKE */
+	CHECK(zt_node_add_static_path(a->node, s->now, c->address, &c->addr) == ZT_OK);
+	CHECK(zt_node_add_static_path(b->node, s->now, a->address, &a->addr) == ZT_OK);
+	CHECK(zt_node_add_static_path(x->node, s->now, a->address, &a->addr) == ZT_OK);
+	sim_run(s, 3000);
+	CHECK(zt_peer_has_direct_path((struct zt_node *)a->node, s->now, x->address));
+	CHECK(zt_peer_has_direct_path((struct zt_node *)a->node, s->now, b->address));
+	r->up = 0;
+	sim_run(s, 30000);	/* A's path to the root dies; the controller still answers */
+	CHECK(zt_topo_best_root((struct zt_node *)a->node, s->now) == NULL);
+	{
+		uint64_t amac = zt_mac_from_address(a->address, nwid);
+		unsigned xarp = obs[4].arp_in;
+		int64_t dl;
+
+		counter_ptr = &obs[3].arp_in;
+		counter_target = obs[3].arp_in + 1;
+		arp_request(p, amac, obs[2].ip4, obs[3].ip4);
+		CHECK(zt_node_frame_in(a->node, s->now, nwid, amac, 0xffffffffffffULL, 0x0806, 0, p, 28, &dl) == ZT_OK);
+		CHECK_MSG(sim_run_until(s, 5000, counter_reached, NULL), "B never got A's ARP request");
+		sim_run(s, 2000);
+		CHECK_MSG(obs[4].arp_in == xarp, "X got %u ARP requests it did not subscribe to",
+			  obs[4].arp_in - xarp);
+	}
+	CHECK_END();
+	nc_ctl_free(ctl);
+	sim_free(s);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		printf("# could not remove %s\n", dir);
 }
 
 int main(void)
@@ -508,5 +600,6 @@ int main(void)
 		if (system(cmd) != 0)
 			printf("# could not remove %s\n", dir);
 	}
+	test_directory_reachable();
 	return CHECK_EXIT();
 }
