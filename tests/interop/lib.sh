@@ -68,6 +68,19 @@ ix_two_ns() {
 	ix_ns NSA && ix_ns NSB && ix_link "$NSA" 10.99.0.1 "$NSB" 10.99.0.2
 }
 
+# ix_wire_datagrams NS - no UDP segmentation offload on NS's links: our
+# daemons send runs of datagrams as one UDP_SEGMENT message, and a veth
+# passes such a message on whole, so a capture in the other namespace saw
+# one 9999-byte "datagram" where a real wire carries several. With the
+# offload off the kernel cuts them before the device (the daemon's send
+# path is the same).
+ix_wire_datagrams() {
+	local d
+	for d in $(ip -n "$1" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+		[ "$d" = lo ] || ip netns exec "$1" ethtool -K "$d" tx-udp-segmentation off >/dev/null 2>&1
+	done
+}
+
 # ix_hub - a namespace HUB holding a bridge; attach others with ix_hub_attach
 ix_hub() {
 	ix_ns HUB || return 1

@@ -125,6 +125,7 @@ ix_api "$NSB" "$HB" POST "/controller/network/$NWID/member/$OA" '{"authorized":t
 CAP=
 if command -v tcpdump >/dev/null && [ -x "$TOOLS/interop_decode" ]; then
 	CAP=$NC_TMP/cap2.pcap
+	ix_wire_datagrams "$NSB"	# our config's chunks as separate datagrams
 	ip netns exec "$NSA" tcpdump -U -ni any -w "$CAP" udp port 9993 >/dev/null 2>&1 &
 	nc_track $!
 	sleep 1
