@@ -24,6 +24,7 @@
 #ifndef NETCON_SERVICE_SVC_H
 #define NETCON_SERVICE_SVC_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -155,6 +156,7 @@ struct svc_port_stats {
 	uint64_t frames_in, frames_out, frames_dropped;
 	uint64_t conns_open, conns_total, listeners;
 	int has_rpc;	/* a netcon port: the RPC server's counters follow */
+	uint64_t direct_drains;	/* netcon_out_ready sends by a stack thread */
 	uint64_t rpc_clients, rpc_clients_total, rpc_refused, rpc_requests, rpc_malformed;
 };
 
@@ -171,6 +173,7 @@ struct svc_net {
 	struct nc_stack *stack;
 	struct nc_rpcd *rpcd;
 	struct svc_ackq *ackq;		/* a pure TCP ACK held for coalescing */
+	uint64_t direct_drains;		/* (svc mu) sends by a stack thread */
 	int port_pending;		/* frames held for port_ops->flush */
 	/* tap */
 	int tap_fd;
@@ -273,6 +276,11 @@ struct svc {
 	int sigfd;
 	int inofd, inowd, inowd_moons;
 	int stop;
+	/* the loop's lock: held by the loop thread except while it waits in
+	 * epoll_wait, so a stack thread that takes it (trylock) may run the
+	 * engine and the UDP sends in its place (netcon_out_ready) */
+	pthread_mutex_t mu;
+	int64_t sleep_until;	/* (mu) when the waiting loop wakes by itself */
 	int64_t deadline;
 	int port;
 	int n_udp;

@@ -1,6 +1,7 @@
 /* svc_loop.c - start-up, the epoll event loop, shutdown.
  *
- * One thread, one epoll set. Each fd's epoll_data.u64 packs a type tag
+ * One thread, one epoll set (a netcon stack's thread may stand in for it
+ * while it sleeps: struct svc's mu, netcon_out_ready). Each fd's epoll_data.u64 packs a type tag
  * (high 8 bits) and an index (low 32 bits); svc_loop_dispatch() switches on
  * the tag. Timers come from the engine: every entry point writes back the
  * deadline of its next background call and the epoll timeout is computed
@@ -178,7 +179,10 @@ static void loop_run(struct svc *s)
 			wait = 60000;
 		svc_port_flush(s);	/* may queue datagrams: first */
 		svc_udp_flush(s);	/* what this round of events queued */
+		s->sleep_until = now + wait;
+		pthread_mutex_unlock(&s->mu);
 		n = epoll_wait(s->epfd, evs, 64, (int)wait);
+		pthread_mutex_lock(&s->mu);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -457,6 +461,8 @@ int svc_run(const struct svc_opts *o)
 		fprintf(stderr, "%s: out of memory\n", o->progname);
 		return 1;
 	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_lock(&s->mu);	/* the loop thread's, see struct svc */
 	s->opts = *o;
 	s->epfd = s->sigfd = s->inofd = s->rtnl_fd = s->ready_fd = -1;
 	s->inowd = s->inowd_moons = -1;
@@ -486,7 +492,9 @@ int svc_run(const struct svc_opts *o)
 		loop_run(s);
 		svc_log("stopped");
 	}
-	shutdown_all(s);
+	shutdown_all(s);	/* stack threads are gone after it */
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_destroy(&s->mu);
 	svc_log_close();
 	free(s);
 	return rc;

@@ -130,6 +130,8 @@ char *svc_metrics_text(struct svc *s)
 		net_sample(&b, "zt_rpc_clients_refused_total", nwid, st.rpc_refused);
 		net_sample(&b, "zt_rpc_requests_total", nwid, st.rpc_requests);
 		net_sample(&b, "zt_rpc_clients_malformed_total", nwid, st.rpc_malformed);
+		/* frames a stack thread sent itself while the loop slept */
+		net_sample(&b, "zt_netcon_direct_sends_total", nwid, st.direct_drains);
 	}
 	if (!b.p)
 		return strdup("");

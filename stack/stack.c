@@ -52,14 +52,15 @@ static void stack_efd_bump(int fd)
 
 /* nc_stack_unlock() - release the lock, then send the wake-ups decided
  * under it: waking a thread that will want the lock while we still hold it
- * would only make it sleep again on the mutex. */
+ * would only make it sleep again on the mutex. Frames queued meanwhile are
+ * first offered to out_ready, which may send them from this thread. */
 void nc_stack_unlock(struct nc_stack *st)
 {
 	int out = st->sig_out, wake = st->sig_wake;
 
 	st->sig_out = st->sig_wake = 0;
 	st->L.sys_unlock_tcpip_core();
-	if (out)
+	if (out && !(st->out_ready && st->out_ready(st->user)))
 		stack_efd_bump(st->out_efd);
 	if (wake)
 		stack_efd_bump(st->wake_efd);
@@ -301,6 +302,7 @@ int nc_stack_new(const struct nc_stack_config *cfg, struct nc_stack **out)
 	st->mac = cfg->mac & 0xffffffffffffULL;
 	st->mtu = cfg->mtu ? (cfg->mtu > 0xffff ? 0xffff : cfg->mtu) : 2800;
 	st->frame_out = cfg->frame_out;
+	st->out_ready = cfg->out_ready;
 	st->user = cfg->user;
 	st->port_lo = NC_PORT_LO;
 	st->port_hi = NC_PORT_HI;

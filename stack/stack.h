@@ -10,8 +10,10 @@
  * Threading: nc_stack_frame_in() and every nc_stack_sock_*() may be called
  * from any thread. Frames leaving the stack are queued and announced on the
  * eventfd nc_stack_out_fd(); the owner calls nc_stack_out_drain() from its
- * loop, which invokes frame_out on the caller's thread. Nothing here blocks
- * the caller for longer than taking the lwIP core lock.
+ * loop, which invokes frame_out on the caller's thread. An owner that can
+ * tell when its loop is idle may give out_ready, and drain from the stack's
+ * thread itself then (the eventfd is not bumped). Nothing here blocks the
+ * caller for longer than taking the lwIP core lock.
  *
  * Errors are returned as -errno.
  */
@@ -28,6 +30,14 @@ struct nc_stack;
  * drainer's thread; @frame lives until it returns. */
 typedef void (*nc_stack_frame_out_fn)(void *user, const uint8_t *frame, unsigned len);
 
+/* out_ready() - optional: frames were queued by a thread of the stack (the
+ * bridge, an RPC call), which has just released the core lock. The owner
+ * may drain them right there, on that thread, if it can do so without
+ * waiting (nc_stack_out_drain()); return 1 if it did and needs no eventfd,
+ * 0 to have the eventfd bumped as usual. Saves a thread hop per frame when
+ * the owner's loop is idle. Never called on lwIP's tcpip thread. */
+typedef int (*nc_stack_out_ready_fn)(void *user);
+
 struct nc_stack_config {
 	const char *lwip_path;	/* liblwip.so to copy+dlopen (HOME/liblwip.so, else the installed one) */
 	const char *tmp_dir;	/* where the private copy of the library goes (e.g. HOME) */
@@ -38,6 +48,7 @@ struct nc_stack_config {
 	 * (0, 0: 32768..65535); TIME_WAIT pcbs are recycled when all are taken */
 	unsigned port_lo, port_hi;
 	nc_stack_frame_out_fn frame_out;
+	nc_stack_out_ready_fn out_ready;	/* may be NULL */
 	void *user;
 };
 

@@ -174,6 +174,7 @@ struct nc_stack {
 	uint64_t mac;
 	unsigned mtu;
 	nc_stack_frame_out_fn frame_out;
+	nc_stack_out_ready_fn out_ready;
 	void *user;
 
 	struct netif netif;		/* (L) */

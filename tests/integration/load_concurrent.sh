@@ -48,6 +48,13 @@ echo "rss kB: A $ra0 -> $ra1, B $rb0 -> $rb1"
 rss_check "load: RSS bounded after the load" "$ra0" "$ra1" "$rb0" "$rb1" 16384
 m=$(metric "$HA" '^zt_stack_connections_total')
 [ "$m" -ge "$CONNS" ] && pass "load: /metrics counts the connections ($m)" || fail "load: metrics" "zt_stack_connections_total $m"
+# the stack threads sent frames themselves while a loop slept (the loop's
+# lock, netcon_out_ready) and the loops drained the rest: the zero errors
+# above were with both paths at work
+da=$(metric "$HA" '^zt_netcon_direct_sends_total') db=$(metric "$HB" '^zt_netcon_direct_sends_total')
+[ "${da:-0}" -gt 0 ] && [ "${db:-0}" -gt 0 ] &&
+	pass "load: stack threads sent directly while the loop slept (A $da, B $db times)" ||
+	fail "load: direct sends" "zt_netcon_direct_sends_total A ${da:-none} B ${db:-none}"
 
 # a client that makes one blocking connect() after another (and one from
 # each of 4 threads at a time) does not make an RPC connection per connect:
