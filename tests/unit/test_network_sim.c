@@ -151,6 +151,43 @@ static uint64_t drops(struct sim_engine *e, enum zt_drop_reason r)
 	return c.drops[r];
 }
 
+/* net_setup() - the observers on engines 0..n-1, and engine 0 as the root
+ * of a moon they all orbit. Return: 1 if every step worked */
+static int net_setup(struct sim *s, int n)
+{
+	uint8_t moon[1024];
+	int ml, ok = 1;
+
+	for (int i = 0; i < n; i++) {
+		s->e[i]->on_netconf = on_netconf;
+		s->e[i]->on_frame = on_frame;
+	}
+	ml = sim_make_moon(s, 0, 1000, moon, sizeof(moon));
+	if (ml <= 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		ok &= zt_node_add_moon(s->e[i]->node, s->now, moon, (unsigned)ml) == ZT_OK;
+	return ok;
+}
+
+/* net_create() - a private network on the controller at caddr, addresses
+ * from NET3.1-254 and a route to NET3.0/24. Return: its id, 0 if refused */
+static uint64_t net_create(struct nc_ctl *ctl, struct sim *s, uint64_t caddr, const char *name, const char *net3)
+{
+	char path[64], body[512];
+	struct json_object *o = NULL, *v;
+	uint64_t nwid = 0;
+
+	snprintf(path, sizeof(path), "/controller/network/%010llx______", (unsigned long long)caddr);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"private\":true,\"v4AssignMode\":{\"zt\":true},"
+		 "\"ipAssignmentPools\":[{\"ipRangeStart\":\"%s.1\",\"ipRangeEnd\":\"%s.254\"}],"
+		 "\"routes\":[{\"target\":\"%s.0/24\",\"via\":null}]}", name, net3, net3, net3);
+	if (api(ctl, s, "POST", path, body, &o) == 200 && o && json_object_object_get_ex(o, "id", &v))
+		nwid = strtoull(json_object_get_string(v), NULL, 16);
+	json_object_put(o);
+	return nwid;
+}
+
 /* test_directory_reachable() - with the only root down but the controller
  * (another node) up, a member's multicast goes to the subscribers the
  * controller names, not to every peer it has a direct path to: X, a member
@@ -162,12 +199,10 @@ static void test_directory_reachable(void)
 	struct sim_engine *r, *c, *a, *b, *x;
 	char dir[] = "/tmp/netcon-ctl2-XXXXXX";
 	struct nc_ctl *ctl = NULL;
-	struct json_object *o, *v;
-	uint8_t moon[1024], p[28];
+	uint8_t p[28];
 	char path[256];
 	uint64_t nwid = 0;
 	struct want w;
-	int ml;
 
 	memset(obs, 0, sizeof(obs));
 	r = sim_engine_new(s, idents[4]);
@@ -182,22 +217,10 @@ static void test_directory_reachable(void)
 		sim_free(s);
 		return;
 	}
-	for (int i = 0; i < 5; i++) {
-		s->e[i]->on_netconf = on_netconf;
-		s->e[i]->on_frame = on_frame;
-	}
-	ml = sim_make_moon(s, 0, 1000, moon, sizeof(moon));
-	CHECK(ml > 0);
-	for (int i = 1; i < 5; i++)
-		CHECK(zt_node_add_moon(s->e[i]->node, s->now, moon, (unsigned)ml) == ZT_OK);
+	CHECK(net_setup(s, 5));
 	CHECK(nc_ctl_new(c->node, dir, &ctl) == 0);
-	snprintf(path, sizeof(path), "/controller/network/%010llx______", (unsigned long long)c->address);
-	CHECK(api(ctl, s, "POST", path, "{\"private\":true,\"v4AssignMode\":{\"zt\":true},"
-		  "\"ipAssignmentPools\":[{\"ipRangeStart\":\"10.147.19.1\",\"ipRangeEnd\":\"10.147.19.254\"}],"
-		  "\"routes\":[{\"target\":\"10.147.19.0/24\",\"via\":null}]}", &o) == 200);
-	if (o && json_object_object_get_ex(o, "id", &v))
-		nwid = strtoull(json_object_get_string(v), NULL, 16);
-	json_object_put(o);
+	nwid = net_create(ctl, s, c->address, "rootdown", "10.147.19");
+	CHECK(nwid != 0);
 	for (int i = 2; i < 5; i++) {
 		snprintf(path, sizeof(path), "/controller/network/%016llx/member/%010llx",
 			 (unsigned long long)nwid, (unsigned long long)s->e[i]->address);
@@ -246,8 +269,6 @@ int main(void)
 {
 	struct sim *s;
 	struct sim_engine *c, *a, *b, *x;
-	uint8_t moon[1024];
-	int ml;
 	char dir[] = "/tmp/netcon-ctl-XXXXXX";
 	struct nc_ctl *ctl = NULL;
 	struct json_object *o, *v;
@@ -267,14 +288,7 @@ int main(void)
 		CHECK_END();
 		return CHECK_EXIT();
 	}
-	for (int i = 0; i < 4; i++) {
-		s->e[i]->on_netconf = on_netconf;
-		s->e[i]->on_frame = on_frame;
-	}
-	ml = sim_make_moon(s, 0, 1000, moon, sizeof(moon));
-	CHECK(ml > 0);
-	for (int i = 0; i < 4; i++)
-		CHECK(zt_node_add_moon(s->e[i]->node, s->now, moon, (unsigned)ml) == ZT_OK);
+	CHECK(net_setup(s, 4));
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK(nc_ctl_new(c->node, dir, &ctl) == 0);
 	CHECK_END();
@@ -283,14 +297,9 @@ int main(void)
 	CHECK(api(ctl, s, "GET", "/controller", NULL, &o) == 200);
 	CHECK(o && json_object_object_get_ex(o, "controller", &v) && json_object_get_boolean(v));
 	json_object_put(o);
-	snprintf(path, sizeof(path), "/controller/network/%010llx______", (unsigned long long)c->address);
-	CHECK(api(ctl, s, "POST", path, "{\"name\":\"simnet\",\"private\":true,\"v4AssignMode\":{\"zt\":true},"
-		  "\"ipAssignmentPools\":[{\"ipRangeStart\":\"10.147.17.1\",\"ipRangeEnd\":\"10.147.17.254\"}],"
-		  "\"routes\":[{\"target\":\"10.147.17.0/24\",\"via\":null}]}", &o) == 200);
-	if (o && json_object_object_get_ex(o, "id", &v))
-		nwid = strtoull(json_object_get_string(v), NULL, 16);
-	json_object_put(o);
+	nwid = net_create(ctl, s, c->address, "simnet", "10.147.17");
 	CHECK((nwid >> 24) == c->address && (nwid & 0xffffff) != 0);
+	snprintf(path, sizeof(path), "/controller/network/%010llx______", (unsigned long long)c->address);
 	CHECK(api(ctl, s, "POST", path, "{bad json", &o) == 400);
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/controller/network/%010llx______", (unsigned long long)a->address);
