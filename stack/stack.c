@@ -256,7 +256,7 @@ static void *stack_bridge_main(void *arg)
 	struct nc_stack *st = arg;
 	struct epoll_event ev[128];
 
-	while (!st->bridge_stop) {
+	while (!__atomic_load_n(&st->bridge_stop, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(st->epfd, ev, 128, -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -383,7 +383,7 @@ void nc_stack_free(struct nc_stack *st)
 	if (!st)
 		return;
 	if (st->bridge_running) {
-		st->bridge_stop = 1;
+		__atomic_store_n(&st->bridge_stop, 1, __ATOMIC_RELEASE);
 		stack_efd_bump(st->wake_efd);
 		pthread_join(st->bridge_thread, NULL);
 		st->bridge_running = 0;

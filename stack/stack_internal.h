@@ -214,7 +214,7 @@ struct nc_stack {
 	int sig_out, sig_wake;		/* (L) eventfd bumps due at unlock */
 	pthread_t bridge_thread;
 	int bridge_running;
-	volatile int bridge_stop;
+	int bridge_stop;		/* atomic: set by nc_stack_free() */
 
 	/* sockets (L) */
 	struct nc_conn **tab;
