@@ -39,7 +39,7 @@ passed=0; failed=0; skipped=0
 # test, printed in full. ASan, UBSan ("runtime error:") and LeakSanitizer
 # alike; the build makes UBSan fatal too (-fno-sanitize-recover).
 NC_SAN=0
-ldd "$B/zerotier-netcon-service" 2>/dev/null | grep -q 'lib\(a\|ub\)san' && NC_SAN=1
+ldd "$B/zerotier-netcon-service" 2>/dev/null | grep -q 'lib\(a\|ub\|t\)san' && NC_SAN=1
 export NC_SAN
 if [ "$NC_SAN" = 1 ]; then
 	SANLOG=$ROOT/$LOG/sanitizer
@@ -50,6 +50,8 @@ if [ "$NC_SAN" = 1 ]; then
 	# test's output and nc_san_scan (scripts/preload.sh) the logs the
 	# scripts keep, into $NC_SAN_LOG as ubsan.* files
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+	# make tsan: ThreadSanitizer's reports (data races) likewise
+	export TSAN_OPTIONS="log_path=$SANLOG/tsan${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 	export NC_SAN_LOG=$SANLOG
 	# processes get time to exit (and LeakSanitizer to scan) before kill -9
 	export NC_TERM_WAIT=${NC_TERM_WAIT:-10}
@@ -61,11 +63,11 @@ fi
 san_reports() {
 	local name=$1 r n=0
 	[ "$NC_SAN" = 1 ] || return 0
-	for r in "$SANLOG"/asan.* "$SANLOG"/ubsan.*; do
+	for r in "$SANLOG"/asan.* "$SANLOG"/ubsan.* "$SANLOG"/tsan.*; do
 		[ -s "$r" ] || { rm -f "$r"; continue; }
 		n=$((n + 1))
 		mv "$r" "$SANLOG/$name.${r##*/}"; r=$SANLOG/$name.${r##*/}
-		echo "FAIL: $name: sanitizer report: $(grep -m1 -E 'ERROR: |runtime error:' "$r" | sed 's/^==[0-9]*==//' | cut -c1-160) ($r)"
+		echo "FAIL: $name: sanitizer report: $(grep -m1 -E 'ERROR: |runtime error:|WARNING: ThreadSanitizer' "$r" | sed 's/^==[0-9]*==//' | cut -c1-160) ($r)"
 		sed -n 1,60p "$r" | sed 's/^/    /'
 	done
 	return $n

@@ -19,14 +19,15 @@ if [ -f "$ICEPT" ]; then
 fi
 PFX=${PFX:-10.147.$((30 + RANDOM % 60))}
 # NC_ASAN=1 for sanitizer builds: ASan's quarantine (freed memory held back,
-# 256 MB by default) makes RSS meaningless as a leak signal, so RSS checks
-# are skipped there (fd checks still apply; LeakSanitizer covers memory)
+# 256 MB by default) makes RSS meaningless as a leak signal, and so does
+# ThreadSanitizer's shadow memory, so RSS checks are skipped there (fd
+# checks still apply; LeakSanitizer covers memory)
 NC_ASAN=0
-ldd "$BIN/zerotier-netcon-service" 2>/dev/null | grep -q libasan && NC_ASAN=1
+ldd "$BIN/zerotier-netcon-service" 2>/dev/null | grep -q 'lib[at]san' && NC_ASAN=1
 # rss_check NAME BEFORE_A AFTER_A BEFORE_B AFTER_B SLACK_KB - pass/fail/skip
 rss_check() {
 	if [ "$NC_ASAN" = 1 ]; then
-		skip "$1" "ASan build: RSS includes the allocator's quarantine (A $2 -> $3 kB, B $4 -> $5 kB)"
+		skip "$1" "sanitizer build: RSS includes the allocator's quarantine or shadow (A $2 -> $3 kB, B $4 -> $5 kB)"
 	elif [ "$3" -le $(($2 + $6)) ] && [ "$5" -le $(($4 + $6)) ]; then
 		pass "$1 (A $2 -> $3 kB, B $4 -> $5 kB)"
 	else
