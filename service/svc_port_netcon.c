@@ -12,8 +12,8 @@
  * allowed. When the loop is asleep in epoll_wait, the stack thread that
  * queued them takes the loop's lock and sends them itself
  * (netcon_out_ready): one thread hop less per request of a request/response
- * exchange, which is most of what netcon added to a TCP round trip over a
- * tap. A busy loop keeps the lock and drains on the eventfd, as before.
+ * exchange. A busy loop keeps the lock and drains on the eventfd, as
+ * before.
  *
  * The stack's interface MTU is the network's MTU capped at what fits one
  * unfragmented ZeroTier packet on the underlay (NETCON_LINK_MTU): a full
@@ -251,7 +251,7 @@ static void netcon_stack_out(void *user, const uint8_t *frame, unsigned len)
  * free), send them from this thread, as the loop would, instead of waking
  * the loop to do it, which costs a thread hop on every request of a
  * request/response exchange. If that left work for the loop (frames for a
- * port, datagrams still queued, an earlier engine deadline), wake it too. */
+ * port, an engine deadline earlier than its wake-up), wake it too. */
 static int netcon_out_ready(void *user)
 {
 	struct svc_net *n = user;
