@@ -315,7 +315,6 @@ int icept_rpc_call_alone(struct nc_rpc_msg *req, int fd, struct nc_rpc_msg *rep,
 	return rep->err ? -(int)rep->err : 0;
 }
 
-
 void icept_rpc_range_closed(unsigned first, unsigned last)
 {
 	int cur = atomic_load(&icept_sock);

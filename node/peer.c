@@ -208,6 +208,18 @@ static void peer_attach_worlds(struct zt_node *n, struct zt_wbuf *w, uint64_t pl
 }
 
 /* peer_reached() - first authenticated contact event */
+/* peer_confirm_path() - HELLO a path the peer reached us on that we did not
+ * know, so its OK(HELLO) confirms it (ZeroTier One does the same); at most
+ * once a second per peer */
+static void peer_confirm_path(struct zt_node *n, int64_t now, struct zt_peer *p, int64_t sock,
+			      const struct sockaddr_storage *from)
+{
+	if (now - p->last_unknown_path_hello < 1000 && now >= p->last_unknown_path_hello)
+		return;
+	p->last_unknown_path_hello = now;
+	zt_peer_send_hello(n, now, p, sock, from);
+}
+
 static void peer_reached(struct zt_node *n, struct zt_peer *p)
 {
 	if (p->reached)
@@ -352,13 +364,8 @@ void zt_peer_on_hello(struct zt_node *n, int64_t now, int64_t sock, const struct
 	peer_attach_worlds(n, &w, planet_id, planet_ts, moon_id, moon_ts, n_moons);
 	if (!w.err)
 		zt_switch_send_on(n, now, p, sock, from, ZT_VERB_OK, body, (unsigned)w.len, 0, NULL);
-	if (new_path && (now - p->last_unknown_path_hello >= 1000 || now < p->last_unknown_path_hello)) {
-		/* a new path, as ZeroTier One does: our own HELLO after the OK, so
-		 * the peer confirms the path by OK(HELLO) and both sides have its
-		 * latency (the peer's HELLO on a path it knows gets just the OK) */
-		p->last_unknown_path_hello = now;
-		zt_peer_send_hello(n, now, p, sock, from);
-	}
+	if (new_path)	/* after the OK: then both sides have the path's latency */
+		peer_confirm_path(n, now, p, sock, from);
 	peer_reached(n, p);
 	if (is_new) {
 		zt_topo_save_peer(n, p);
@@ -671,10 +678,8 @@ void zt_peer_on_packet(struct zt_node *n, int64_t now, struct zt_peer *p, int64_
 			path->local_socket = sock;
 		} else if (rx.verb == ZT_VERB_OK) {
 			/* learned below when the OK is for a HELLO */
-		} else if (now - p->last_unknown_path_hello >= 1000 || now < p->last_unknown_path_hello) {
-			/* authenticated traffic on a new path: confirm it by HELLO */
-			p->last_unknown_path_hello = now;
-			zt_peer_send_hello(n, now, p, sock, from);
+		} else {
+			peer_confirm_path(n, now, p, sock, from);	/* authenticated traffic on a new path */
 		}
 	}
 	switch (rx.verb) {

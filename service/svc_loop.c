@@ -3,9 +3,10 @@
  * One thread, one epoll set (a netcon stack's thread may stand in for it
  * while it sleeps: struct svc's mu, netcon_out_ready). Each fd's
  * epoll_data.u64 packs a type tag (high 8 bits) and an index (low 32 bits);
- * svc_loop_dispatch() switches on the tag. Timers come from the engine: every entry point writes back the
- * deadline of its next background call and the epoll timeout is computed
- * from it, so an idle daemon sleeps until something is due.
+ * svc_loop_dispatch() switches on the tag. Timers come from the engine:
+ * every entry point writes back the deadline of its next background call
+ * and the epoll timeout is computed from it, so an idle daemon sleeps until
+ * something is due.
  * Signals arrive through a signalfd: SIGTERM/SIGINT stop the loop, then
  * shutdown takes every port down (removing the nc_ sockets and taps),
  * deletes the node (which flushes its state) and removes the pid file.

@@ -51,6 +51,45 @@ static void net_sample(struct mbuf *b, const char *name, uint64_t nwid, uint64_t
 	mb_printf(b, "%s{network=\"%016llx\"} %llu\n", name, (unsigned long long)nwid, (unsigned long long)v);
 }
 
+struct net_row {
+	const char *name;
+	uint64_t v;
+};
+
+static void net_rows(struct mbuf *b, uint64_t nwid, const struct net_row *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		net_sample(b, r[i].name, nwid, r[i].v);
+}
+
+/* net_samples() - the per-network samples of one port */
+static void net_samples(struct mbuf *b, uint64_t nwid, const struct svc_port_stats *st)
+{
+	const struct net_row stack[] = {
+		{ "zt_stack_connections", st->conns_open },
+		{ "zt_stack_connections_total", st->conns_total },
+		{ "zt_stack_listeners", st->listeners },
+		{ "zt_stack_frames_dropped_total", st->frames_dropped },
+		{ "zt_stack_frames_in_total", st->frames_in },
+		{ "zt_stack_frames_out_total", st->frames_out },
+	};
+	const struct net_row netcon[] = {
+		/* the intercept's RPC connections: one per process, plus the few
+		 * it keeps for blocking connects */
+		{ "zt_rpc_clients", st->rpc_clients },
+		{ "zt_rpc_clients_total", st->rpc_clients_total },
+		{ "zt_rpc_clients_refused_total", st->rpc_refused },
+		{ "zt_rpc_requests_total", st->rpc_requests },
+		{ "zt_rpc_clients_malformed_total", st->rpc_malformed },
+		/* frames a stack thread sent itself while the loop slept */
+		{ "zt_netcon_direct_sends_total", st->direct_drains },
+	};
+
+	net_rows(b, nwid, stack, sizeof(stack) / sizeof(stack[0]));
+	if (st->has_rpc)
+		net_rows(b, nwid, netcon, sizeof(netcon) / sizeof(netcon[0]));
+}
+
 static void gauge(struct mbuf *b, const char *name, const char *help, uint64_t v)
 {
 	mb_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name,
@@ -108,30 +147,12 @@ char *svc_metrics_text(struct svc *s)
 		      "# TYPE zt_stack_connections gauge\n");
 	for (i = 0; i < SVC_MAX_NETS; i++) {
 		struct svc_port_stats st;
-		uint64_t nwid;
 
 		memset(&st, 0, sizeof(st));
 		if (!s->nets[i] || !s->nets[i]->port_up || !s->port_ops->stats ||
 		    !s->port_ops->stats(s, s->nets[i], &st))
 			continue;
-		nwid = s->nets[i]->nwid;
-		net_sample(&b, "zt_stack_connections", nwid, st.conns_open);
-		net_sample(&b, "zt_stack_connections_total", nwid, st.conns_total);
-		net_sample(&b, "zt_stack_listeners", nwid, st.listeners);
-		net_sample(&b, "zt_stack_frames_dropped_total", nwid, st.frames_dropped);
-		net_sample(&b, "zt_stack_frames_in_total", nwid, st.frames_in);
-		net_sample(&b, "zt_stack_frames_out_total", nwid, st.frames_out);
-		if (!st.has_rpc)
-			continue;
-		/* the intercept's RPC connections: one per process, plus the few
-		 * it keeps for blocking connects */
-		net_sample(&b, "zt_rpc_clients", nwid, st.rpc_clients);
-		net_sample(&b, "zt_rpc_clients_total", nwid, st.rpc_clients_total);
-		net_sample(&b, "zt_rpc_clients_refused_total", nwid, st.rpc_refused);
-		net_sample(&b, "zt_rpc_requests_total", nwid, st.rpc_requests);
-		net_sample(&b, "zt_rpc_clients_malformed_total", nwid, st.rpc_malformed);
-		/* frames a stack thread sent itself while the loop slept */
-		net_sample(&b, "zt_netcon_direct_sends_total", nwid, st.direct_drains);
+		net_samples(&b, s->nets[i]->nwid, &st);
 	}
 	if (!b.p)
 		return strdup("");

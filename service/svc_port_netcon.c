@@ -246,6 +246,14 @@ static void netcon_stack_out(void *user, const uint8_t *frame, unsigned len)
 	q->tcp = tcp;
 }
 
+/* netcon_readable() - the stack's eventfd: hand what it queued to the engine */
+static void netcon_readable(struct svc *s, struct svc_net *n)
+{
+	if (n->stack)
+		nc_stack_out_drain(n->stack);
+	netcon_ack_flush(n);
+}
+
 /* netcon_out_ready() - frames queued by one of the stack's threads (the
  * bridge, an RPC call): if the loop is asleep in epoll_wait (its lock is
  * free), send them from this thread, as the loop would, instead of waking
@@ -261,8 +269,7 @@ static int netcon_out_ready(void *user)
 	if (pthread_mutex_trylock(&s->mu) != 0)
 		return 0;	/* the loop is running: it drains on the eventfd */
 	if (n->port_up && n->stack && s->node) {
-		nc_stack_out_drain(n->stack);
-		netcon_ack_flush(n);
+		netcon_readable(s, n);
 		svc_udp_flush(s);
 		/* svc_udp_flush() leaves its queue empty */
 		done = !s->port_pending && s->deadline >= s->sleep_until;
@@ -367,13 +374,6 @@ static void netcon_flush(struct svc *s, struct svc_net *n)
 {
 	if (n->stack)
 		nc_stack_frame_flush(n->stack);
-	netcon_ack_flush(n);
-}
-
-static void netcon_readable(struct svc *s, struct svc_net *n)
-{
-	if (n->stack)
-		nc_stack_out_drain(n->stack);
 	netcon_ack_flush(n);
 }
 
