@@ -12,7 +12,8 @@
 #     run in a netcon): netcon<->netcon, tap->netcon, netcon->tap, tap<->tap,
 #     and the plain veth underneath as reference
 #  2. latency: ICMP ping to a netcon address vs tap<->tap; TCP request/
-#     response p50/p99 (bench/tcp_rr.c) through netcon vs tap
+#     response p50/p99 (bench/tcp_rr.c) through netcon vs tap, the pairs
+#     taking turns round by round, with per-round ratios to tap<->tap
 #  3. HTTP: wrk from a tap node against nginx in a netcon (100 connections)
 #  4. new TCP connections per second through netcon vs tap
 #  5. engine alone (bench/bench_engine.c): armor+dearmor at 1,400 bytes,
@@ -334,25 +335,47 @@ if [ $TAPS = 1 ]; then
 	pingrtt "ping tap -> tap" t1 "${ZIP[t2]}"
 	pingrtt "ping tap -> netcon" t1 "${ZIP[n1]}"
 fi
-# rr LABEL SRVNODE SRVPREFIX CLINODE CLIPREFIX IP - tcp_rr p50/p99
-rr() {
-	local r out spid
-	bg "$2" $3 "$TCPRR" -s 7001
-	spid=$BGPID
-	if ! wait_reach "$4" "$5" "$6" 7001; then note "tcp_rr $1: not reachable"; stop "$spid"; return; fi
-	for r in $(seq "$RUNS"); do
-		out=$(topo_run "$4" $5 timeout $((RRSECS + 20)) "$TCPRR" -c "$6" -p 7001 -m rr -z 64 -t "$RRSECS" 2>>"$WORK/bg.log")
-		rec rr50 "TCP RR p50, $1" us lo "$(echo "$out" | awk '{print $4}')"
-		rec rr99 "TCP RR p99, $1" us lo "$(echo "$out" | awk '{print $6}')"
-	done
-	stop "$spid"
-	note "tcp_rr $1 done"
+# TCP request/response: every pair's tcp_rr server is started first, then the
+# client runs go round the pairs in turn (A B C A B C ...) so that whatever
+# the machine does over that minute (other tenants, frequency, wake-up
+# latency) falls on every pair alike. Each round also records p50 of each
+# pair divided by tap <-> tap's p50 of the same round; the median of those
+# paired ratios is the figure the round-trip target is judged on.
+RRN=0
+# rr_add LABEL SRVNODE SRVPREFIX CLINODE CLIPREFIX IP PORT - start a pair's server
+rr_add() {
+	bg "$2" $3 "$TCPRR" -s "$7"
+	if ! wait_reach "$4" "$5" "$6" "$7"; then note "tcp_rr $1: not reachable"; stop "$BGPID"; return; fi
+	RR_LABEL[RRN]=$1 RR_SPID[RRN]=$BGPID RR_CN[RRN]=$4 RR_CP[RRN]=$5 RR_IP[RRN]=$6 RR_PORT[RRN]=$7
+	RRN=$((RRN + 1))
 }
+# rr_rounds ROUNDS - run the pairs added so far, interleaved, then stop them
+rr_rounds() {
+	local r i out p50 ref
+	for r in $(seq "$1"); do
+		ref=""
+		for i in $(seq 0 $((RRN - 1))); do
+			out=$(topo_run "${RR_CN[i]}" ${RR_CP[i]} timeout $((RRSECS + 20)) "$TCPRR" -c "${RR_IP[i]}" -p "${RR_PORT[i]}" -m rr -z 64 -t "$RRSECS" 2>>"$WORK/bg.log")
+			p50=$(echo "$out" | awk '{print $4}')
+			rec rr50 "TCP RR p50, ${RR_LABEL[i]}" us lo "$p50"
+			rec rr99 "TCP RR p99, ${RR_LABEL[i]}" us lo "$(echo "$out" | awk '{print $6}')"
+			[ -n "$p50" ] || { note "tcp_rr ${RR_LABEL[i]} round $r failed"; continue; }
+			if [ $i = 0 ]; then ref=$p50
+			elif [ -n "$ref" ]; then
+				rec rr-paired "${RR_LABEL[i]} / ${RR_LABEL[0]}" x lo "$(awk -v a="$p50" -v b="$ref" 'BEGIN {if (b > 0) printf "%.3f", a / b}')"
+			fi
+		done
+	done
+	for i in $(seq 0 $((RRN - 1))); do stop "${RR_SPID[i]}"; note "tcp_rr ${RR_LABEL[i]} done"; done
+	RRN=0
+}
+RRROUNDS=$((QUICK ? RUNS : 2 * RUNS))
 if [ $TAPS = 1 ]; then
-	rr "tap -> tap" t2 "" t1 "" "${ZIP[t2]}"
-	rr "tap -> netcon" n1 "$N1" t1 "" "${ZIP[n1]}"
+	rr_add "tap -> tap" t2 "" t1 "" "${ZIP[t2]}" 7001
+	rr_add "tap -> netcon" n1 "$N1" t1 "" "${ZIP[n1]}" 7011
 fi
-rr "netcon -> netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}"
+rr_add "netcon -> netcon" n1 "$N1" n2 "$N2" "${ZIP[n1]}" 7021
+rr_rounds "$RRROUNDS"
 fi
 
 # ---- 4. new connections per second ----------------------------------------
@@ -445,8 +468,12 @@ if [ -n "$OFFICIAL" ] && want official; then
 	done
 	if [ $ok = 1 ]; then
 		have iperf3 && iperf "tap <-> tap (official zerotier-one)" o2 "" o1 "" "${ZIP[o2]}"
+		topo_run o1 ping -c 3 -i 0.2 -W 2 "${ZIP[o2]}" >/dev/null 2>&1	# path and ARP first
 		pingrtt "ping tap -> tap (official)" o1 "${ZIP[o2]}"
-		rr "tap -> tap (official)" o2 "" o1 "" "${ZIP[o2]}"
+		# our tap pair first, so the paired ratio reads official / ours
+		[ $TAPS = 1 ] && rr_add "tap -> tap (zerotier-one, again)" t2 "" t1 "" "${ZIP[t2]}" 7002
+		rr_add "tap -> tap (official)" o2 "" o1 "" "${ZIP[o2]}" 7001
+		rr_rounds "$RRROUNDS"
 	fi
 	for n in o1 o2; do topo_kill_pidfile "$WORK/$n/zerotier-one.pid"; done
 fi
@@ -473,13 +500,14 @@ titles = {"throughput": "1. Single TCP stream (iperf3, %s s per run)" % secs,
           "ping": "2a. Latency: ICMP echo RTT (median of 20 pings per run)",
           "rr50": "2b. Latency: TCP request/response, 64 bytes (bench/tcp_rr), p50",
           "rr99": "2c. Latency: TCP request/response, 64 bytes (bench/tcp_rr), p99",
+          "rr-paired": "2d. Latency: TCP request/response p50 over tap <-> tap's p50 in the same round",
           "http": "3a. HTTP: wrk -t2 -c100 against nginx (1 KiB file), requests/s",
           "http-p99": "3b. HTTP: wrk latency p99",
           "connrate": "4. New TCP connections per second (tcp_rr -m conn -P 4)",
           "engine": "5a. Engine alone: packet armor (Salsa20/12 + Poly1305)",
           "engine-id": "5b. Engine alone: identities and keys",
           "memory": "6. Memory (VmRSS of the netcon daemon)"}
-noratio = {"engine-id", "memory"}
+noratio = {"engine-id", "memory", "rr-paired"}
 def fmt(x):
     return "%.0f" % x if abs(x) >= 100 else "%.2f" % x if abs(x) >= 1 else "%.3f" % x
 lines = ["# netcon benchmark results", "",

@@ -27,4 +27,12 @@ for want in "armor+dearmor 1400 B" "netcon <-> netcon" "TCP RR p50, netcon -> ne
 		fail "bench_quick: $want" "missing from the table: $(grep -c '^|' "$out") rows; log tail: $(grep -i 'fail\|not\|no ' "$NC_TMP/bench.log" | tail -n 5 | tr '\n' ' ')"
 	fi
 done
+# with tap nodes (root), the round trips are also paired round by round
+if grep -q -- "| TCP RR p50, tap -> tap " "$out"; then
+	if grep -qE -- "^\| netcon -> netcon / tap -> tap \| [0-9.]+ \| x " "$out"; then
+		pass "bench_quick: paired round-trip ratio"
+	else
+		fail "bench_quick: paired round-trip ratio" "no 'netcon -> netcon / tap -> tap' row in section 2d"
+	fi
+fi
 exit 0
