@@ -279,7 +279,7 @@ stop "$spid"
 fi
 
 # ---- 1. throughput: iperf3, one TCP stream ---------------------------------
-if want throughput; then
+# (iperf is used by sections 1 and 7)
 # iperf PATH SRVNODE SRVPREFIX CLINODE CLIPREFIX IP [EXTRA]
 iperf() {
 	local label=$1 sn=$2 sp=$3 cn=$4 cp=$5 ip=$6 extra=${7:-} r bps spid try err
@@ -306,6 +306,7 @@ print("%.1f" % (s["bits_per_second"]/1e6))' "$WORK/iperf.json" 2>/dev/null)
 	done
 	note "iperf3 $label done"
 }
+if want throughput; then
 if have iperf3; then
 	if [ $TAPS = 1 ]; then
 		iperf "veth underlay (reference)" t2 "" t1 "" "${TOPO_IP[t2]}"
@@ -320,7 +321,7 @@ fi
 fi
 
 # ---- 2. latency ---------------------------------------------------------
-if want latency; then
+# (helpers used by sections 2 and 7)
 # pingrtt LABEL NODE IP - ICMP echo RTTs (median of 20 per run)
 pingrtt() {
 	local r out
@@ -329,12 +330,6 @@ pingrtt() {
 		rec ping "$1" ms lo "$(printf '%s\n' "$out" | grep -oE 'time=[0-9.]+' | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}')"
 	done
 }
-if [ $TAPS = 1 ]; then
-	topo_run t1 ping -c 3 -i 0.2 -W 2 "${ZIP[t2]}" >/dev/null 2>&1
-	topo_run t1 ping -c 3 -i 0.2 -W 2 "${ZIP[n1]}" >/dev/null 2>&1
-	pingrtt "ping tap -> tap" t1 "${ZIP[t2]}"
-	pingrtt "ping tap -> netcon" t1 "${ZIP[n1]}"
-fi
 # TCP request/response: every pair's tcp_rr server is started first, then the
 # client runs go round the pairs in turn (A B C A B C ...) so that whatever
 # the machine does over that minute (other tenants, frequency, wake-up
@@ -370,6 +365,13 @@ rr_rounds() {
 	RRN=0
 }
 RRROUNDS=$((QUICK ? RUNS : 2 * RUNS))
+if want latency; then
+if [ $TAPS = 1 ]; then
+	topo_run t1 ping -c 3 -i 0.2 -W 2 "${ZIP[t2]}" >/dev/null 2>&1
+	topo_run t1 ping -c 3 -i 0.2 -W 2 "${ZIP[n1]}" >/dev/null 2>&1
+	pingrtt "ping tap -> tap" t1 "${ZIP[t2]}"
+	pingrtt "ping tap -> netcon" t1 "${ZIP[n1]}"
+fi
 if [ $TAPS = 1 ]; then
 	rr_add "tap -> tap" t2 "" t1 "" "${ZIP[t2]}" 7001
 	rr_add "tap -> netcon" n1 "$N1" t1 "" "${ZIP[n1]}" 7011
