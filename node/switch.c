@@ -459,7 +459,7 @@ int zt_send_error(struct zt_node *n, int64_t now, uint64_t dest, uint8_t in_re_v
 	return switch_send_reply(n, now, dest, ZT_VERB_ERROR, in_re_verb, in_re_pid, 1, code, payload, len);
 }
 
-/* switch_rendezvous() - a root relaying between a and b introduces them */
+/* switch_rendezvous() - a node relaying between a and b introduces them */
 static void switch_rendezvous(struct zt_node *n, int64_t now, uint64_t src, const struct sockaddr_storage *src_at,
 			      struct zt_peer *dst, const struct zt_path *dst_path)
 {
@@ -520,7 +520,11 @@ static void switch_relay(struct zt_node *n, int64_t now, int64_t sock, const str
 	n->counters.relayed++;
 	if (copy != buf)
 		free(copy);
-	if (!is_fragment && n->topo->self_is_root && hops == 0) {
+	/* Every relay introduces the two ends, as ZeroTier One's does, not only a
+	 * node that knows itself as a root: a moon's host need not load its own
+	 * moon. The receiver acts on a RENDEZVOUS only when it takes the sender
+	 * for one of its roots (peer_on_rendezvous). */
+	if (!is_fragment && hops == 0) {
 		uint64_t src = zt_load_be(data + ZT_PKT_IDX_SOURCE, 5);
 		switch_rendezvous(n, now, src, from, dp, path);
 	}

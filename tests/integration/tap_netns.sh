@@ -90,6 +90,22 @@ pingw ncc$S 10.147.30.1 || { ok=0; fail "ping: C -> A" "no reply"; }
 pingw nca$S 10.147.30.2 || { ok=0; fail "ping: A -> B" "no reply"; }
 [ $ok = 1 ] && pass "ping: B->C, C->A, A->B through the taps ($(( $(date +%s) - T1 )) s)"
 grep -q "peer reached: $A" "$HB/stderr.log" && pass "log: peer reached" || fail "log: peer reached" "$(tail -n 5 "$HB/stderr.log")"
+# A relayed B <-> C's first packets and introduced them (RENDEZVOUS), though
+# A does not load its own moon: B and C then talk directly, not through A
+direct() {	# direct HOME PEER IP - PEER has a path at IP/9993 that is not expired
+	api_body "$1" GET "/peer/$2" | jq -e --arg p "$3/9993" '[.paths[] | select(.expired | not) | .address] | index($p) != null' >/dev/null
+}
+if WAIT_S=10 wait_for direct "$HB" "$C" 10.77.0.3 && WAIT_S=10 wait_for direct "$HC" "$B" 10.77.0.2; then
+	rel() { api_body "$HA" GET /metrics | awk '$1 == "zt_relayed_total" {print $2}'; }
+	r1=$(rel)
+	ip netns exec ncb$S ping -c 20 -i 0.05 -W 1 10.147.30.3 >/dev/null 2>&1
+	r2=$(rel)
+	[ -n "$r1" ] && [ -n "$r2" ] && [ $((r2 - r1)) -lt 5 ] &&
+		pass "path: A introduced B and C (RENDEZVOUS); 20 pings B -> C then go direct (A relayed $((r2 - r1)))" ||
+		fail "path: direct B <-> C" "A relayed $r1 -> $r2 during 20 pings"
+else
+	fail "path: direct B <-> C" "B's peer C: $(api_body "$HB" GET "/peer/$C" | jq -c .paths); C's peer B: $(api_body "$HC" GET "/peer/$B" | jq -c .paths)"
+fi
 
 # IPv4 multicast: A and C join 239.1.2.3 on their taps, B sends to it
 cat >"$NC_TMP/mrecv.py" <<'PY'
