@@ -473,17 +473,13 @@ static int net_send_unicast(struct zt_node *n, int64_t now, struct zt_network *n
 	return rc;
 }
 
-/* zt_node_frame_in() - a frame from our port */
-int zt_node_frame_in(zt_node *n, int64_t now, uint64_t nwid, uint64_t src_mac,
-		     uint64_t dst_mac, unsigned ethertype, unsigned vlan,
-		     const void *data, unsigned len, int64_t *next_deadline)
+/* net_frame_in() - a frame from our port, to the peers it is for */
+static int net_frame_in(zt_node *n, int64_t now, uint64_t nwid, uint64_t src_mac,
+			uint64_t dst_mac, unsigned ethertype, const void *data, unsigned len)
 {
 	struct zt_network *net = zt_net_find(n, nwid);
 	uint64_t to;
 
-	n->now = now;
-	if (next_deadline)	/* soon, but never later than background asked (node_deadline()) */
-		*next_deadline = n->bg_due && n->bg_due < now + 100 ? n->bg_due : now + 100;
 	if (!net)
 		return ZT_ERR_NETWORK_NOT_FOUND;
 	if (!net->conf || net->port_error) {
@@ -496,7 +492,6 @@ int zt_node_frame_in(zt_node *n, int64_t now, uint64_t nwid, uint64_t src_mac,
 	}
 	src_mac &= ZT_MAC_BROADCAST;
 	dst_mac &= ZT_MAC_BROADCAST;
-	(void)vlan;
 	if (src_mac != net->mac && !zt_netconf_is_bridge(net->conf, n->self.address)) {
 		zt_count_drop(n, ZT_DROP_RULES);	/* not a bridge: only our own MAC may send */
 		return ZT_OK;
@@ -526,4 +521,21 @@ int zt_node_frame_in(zt_node *n, int64_t now, uint64_t nwid, uint64_t src_mac,
 		}
 	}
 	return ZT_OK;
+}
+
+/* zt_node_frame_in() - see zt_node.h. The deadline is the one background
+ * asked for, sooner only if this frame left something for it (a packet
+ * held for a WHOIS): a frame is no reason to wake the daemon's loop. */
+int zt_node_frame_in(zt_node *n, int64_t now, uint64_t nwid, uint64_t src_mac,
+		     uint64_t dst_mac, unsigned ethertype, unsigned vlan,
+		     const void *data, unsigned len, int64_t *next_deadline)
+{
+	int rc;
+
+	(void)vlan;
+	n->now = now;
+	rc = net_frame_in(n, now, nwid, src_mac, dst_mac, ethertype, data, len);
+	if (next_deadline)
+		*next_deadline = zt_node_due(n, now);
+	return rc;
 }

@@ -152,6 +152,12 @@ static int64_t node_deadline(struct zt_node *n, int64_t now, int64_t net, int64_
 	return d;
 }
 
+/* zt_node_due() - see node_internal.h */
+int64_t zt_node_due(struct zt_node *n, int64_t now)
+{
+	return node_deadline(n, now, n->topo->net_deadline, n->bg_due);
+}
+
 /* zt_node_wire_in() - see zt_node.h */
 int zt_node_wire_in(zt_node *n, int64_t now, int64_t local_socket,
 		    const struct sockaddr_storage *from, const void *data, unsigned len,
@@ -167,7 +173,7 @@ int zt_node_wire_in(zt_node *n, int64_t now, int64_t local_socket,
 		zt_switch_wire_in(n, now, local_socket, from, (const uint8_t *)data, len);
 	zt_switch_flush(n, now);
 	if (next_deadline)
-		*next_deadline = node_deadline(n, now, n->topo->net_deadline, n->bg_due);
+		*next_deadline = zt_node_due(n, now);
 	uint64_t after = 0;
 	for (int i = 0; i < ZT_DROP_REASONS; i++)
 		after += n->counters.drops[i];

@@ -88,6 +88,11 @@ struct zt_node {
 						 * no entry point reports a later one */
 };
 
+/* zt_node_due() - when background must run next, as an entry point reports
+ * it: never later than the last background call asked (bg_due), sooner if
+ * the switch holds packets or fragments or the network layer is due */
+int64_t zt_node_due(struct zt_node *n, int64_t now);
+
 /* ---- provided by the peer layer ---- */
 
 /* zt_send_packet() - armor (cipher 1), optionally LZ4-compress, fragment and

@@ -375,9 +375,14 @@ int main(void)
 	CHECK_BEGIN("sim net: IPv4 frames both ways, large frame (2800) fragmented on the wire");
 	{
 		uint8_t p[2800];
-		int64_t dl;
+		int64_t dl, due = 0;
 		ipv4_packet(p, obs[1].ip4, obs[2].ip4);
+		zt_node_background(a->node, s->now, &due);
 		CHECK(zt_node_frame_in(a->node, s->now, nwid, amac, bmac, 0x0800, 0, p, 28, &dl) == ZT_OK);
+		/* a frame to a known peer leaves background nothing to do sooner:
+		 * the daemon's loop must not be woken for it */
+		CHECK_MSG(dl == due, "frame_in reported background due in %lld ms, background asked for %lld",
+			  (long long)(dl - s->now), (long long)(due - s->now));
 		counter_ptr = &obs[2].ip_in;
 		counter_target = 1;
 		CHECK(sim_run_until(s, 5000, counter_reached, NULL));
