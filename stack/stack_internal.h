@@ -127,6 +127,7 @@ struct nc_conn {
 					 * already dealt with (junk or sent) */
 	/* readiness hints from the edge-triggered epoll, and protocol progress (L) */
 	unsigned can_read : 1, can_write : 1;
+	unsigned out_armed : 1;		/* EPOLLOUT is in our end's epoll events */
 	unsigned app_eof : 1;		/* app will write no more (RDHUP) */
 	unsigned app_noread : 1;	/* app will read no more (HUP / EPIPE) */
 	unsigned tx_fin : 1;		/* app EOF passed to lwIP */

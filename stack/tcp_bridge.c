@@ -4,7 +4,8 @@
  *
  * Each socket is an AF_UNIX stream socketpair. The application holds one end
  * ("app end"); we keep the other ("our end", non-blocking) in the bridge
- * thread's epoll, edge-triggered, with EPOLLIN|EPOLLOUT|EPOLLRDHUP. Every
+ * thread's epoll, edge-triggered, with EPOLLIN|EPOLLRDHUP, and EPOLLOUT
+ * from the first write that found it full (conn_blocked). Every
  * field of a connection is guarded by the instance's lwIP core lock, so lwIP
  * callbacks (tcpip thread, or whoever calls nc_stack_frame_in) and the
  * bridge thread pump the same connection under the same lock.
@@ -176,16 +177,37 @@ struct nc_conn *nc_conn_new(struct nc_stack *st, int fd, int family, uint64_t id
 	return c;
 }
 
-/* nc_conn_register() - table + epoll (lock held). Return: 0 or -errno */
+/* nc_conn_register() - table + epoll (lock held). Return: 0 or -errno.
+ * EPOLLOUT is left out until a write to the app end first fills it
+ * (conn_blocked): otherwise every read of ours by the application (each
+ * response of a request/response exchange) would wake the bridge thread
+ * for nothing. */
 int nc_conn_register(struct nc_stack *st, struct nc_conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-				  .data.ptr = c };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c };
 
 	if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
 		return -errno;
 	conn_insert(st, c);
 	return 0;
+}
+
+/* conn_blocked() - a write to our end found it full (lock held): wait for
+ * EPOLLOUT from now on. Arming an edge-triggered fd that is already
+ * writable again reports EPOLLOUT at once, so no wake-up is lost between
+ * the EAGAIN and the epoll_ctl. Once armed it stays armed: a connection
+ * that filled its reader once (a bulk transfer) will again. */
+static void conn_blocked(struct nc_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+
+	c->can_write = 0;
+	if (c->out_armed)
+		return;
+	if (epoll_ctl(c->st->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->out_armed = 1;
+	else
+		c->can_write = 1;	/* cannot wait for it: keep trying on every pass */
 }
 
 /* conn_tomb() - remember a freed socket's error and names (lock held) */
@@ -487,7 +509,7 @@ static void conn_pump_rx(struct nc_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				c->can_write = 0;
+				conn_blocked(c);
 				break;
 			}
 			conn_app_noread(c);	/* EPIPE / ECONNRESET */
@@ -903,7 +925,7 @@ static void listener_flush(struct nc_conn *lc)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				lc->can_write = 0;
+				conn_blocked(lc);
 			break;	/* or the app is gone: its HUP closes the listener */
 		}
 		close(pa->app_fd);
