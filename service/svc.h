@@ -154,7 +154,7 @@ struct nc_rpcd;
 
 struct svc_port_stats {
 	uint64_t frames_in, frames_out, frames_dropped;
-	uint64_t conns_open, conns_total, listeners;
+	uint64_t conns_open, conns_total, listeners, time_wait;
 	int has_rpc;	/* a netcon port: the RPC server's counters follow */
 	uint64_t direct_drains;	/* netcon_out_ready sends by a stack thread */
 	uint64_t rpc_clients, rpc_clients_total, rpc_refused, rpc_requests, rpc_malformed;

@@ -69,6 +69,7 @@ static void net_samples(struct mbuf *b, uint64_t nwid, const struct svc_port_sta
 		{ "zt_stack_connections", st->conns_open },
 		{ "zt_stack_connections_total", st->conns_total },
 		{ "zt_stack_listeners", st->listeners },
+		{ "zt_stack_tcp_time_wait", st->time_wait },
 		{ "zt_stack_frames_dropped_total", st->frames_dropped },
 		{ "zt_stack_frames_in_total", st->frames_in },
 		{ "zt_stack_frames_out_total", st->frames_out },

@@ -391,6 +391,7 @@ static int netcon_stats(struct svc *s, struct svc_net *n, struct svc_port_stats 
 	out->conns_open = st.conns_open;
 	out->conns_total = st.conns_total;
 	out->listeners = st.listeners;
+	out->time_wait = st.time_wait;
 	out->direct_drains = n->direct_drains;
 	if (n->rpcd) {
 		struct nc_rpcd_stats rs;

@@ -693,4 +693,11 @@ void nc_stack_stats(struct nc_stack *st, struct nc_stack_stats *s)
 	s->conns_open = __atomic_load_n(&st->conns_open, __ATOMIC_RELAXED);
 	s->conns_total = __atomic_load_n(&st->conns_total, __ATOMIC_RELAXED);
 	s->listeners = __atomic_load_n(&st->listeners, __ATOMIC_RELAXED);
+	s->time_wait = 0;
+	if (st->L.tw_pcbs) {
+		nc_stack_lock(st);
+		for (const struct tcp_pcb *p = *st->L.tw_pcbs; p; p = p->next)
+			s->time_wait++;
+		nc_stack_unlock(st);
+	}
 }

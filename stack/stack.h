@@ -151,6 +151,7 @@ int nc_stack_sock_getopt(struct nc_stack *st, uint64_t id, int level, int name,
 struct nc_stack_stats {
 	uint64_t frames_in, frames_out, frames_dropped;
 	uint64_t conns_open, conns_total, listeners;
+	uint64_t time_wait;	/* lwIP's TCP pcbs in TIME_WAIT (takes the lock) */
 };
 void nc_stack_stats(struct nc_stack *st, struct nc_stack_stats *s);
 

@@ -270,6 +270,7 @@ void nc_opts_apply(struct nc_stack *st, struct nc_conn *c);
 /* sock_port.c */
 #define NC_PORT_LO 32768
 #define NC_PORT_HI 65535
+void nc_tw_trim(struct nc_stack *st);
 int nc_port_bind(struct nc_stack *st, struct tcp_pcb *pcb, const ip_addr_t *ip, const ip_addr_t *rip,
 		 u16_t rport);
 

@@ -348,6 +348,7 @@ static void conn_disown(struct nc_conn *c)
 	pcb = conn_detach(c);
 	if (st->L.tcp_close(pcb) != ERR_OK)
 		st->L.tcp_abort(pcb);
+	nc_tw_trim(st);	/* pcbs enter TIME_WAIT some time after their close */
 }
 
 /* conn_discard() - read and drop @n bytes of our receive queue */
@@ -993,6 +994,7 @@ err_t nc_conn_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
 	if (!lc || err != ERR_OK || !newpcb)
 		return ERR_VAL;
 	st = lc->st;
+	nc_tw_trim(st);	/* a server that closes first fills TIME_WAIT too */
 	if (lc->acc_n >= (unsigned)(lc->backlog > 0 ? lc->backlog : 1))
 		goto refuse;
 	if (nc_bridge_pair(&app, &ours, &id) < 0)
