@@ -153,20 +153,26 @@ static inline void put16(uint8_t *out, const uint8_t *in, v4u v)
 #define HI64_8(a, b) __builtin_shufflevector(a, b, 2, 3, 10, 11, 6, 7, 14, 15)
 #define Q8(u, q) __builtin_shufflevector(u, u, 4 * (q), 4 * (q) + 1, 4 * (q) + 2, 4 * (q) + 3)
 
+/* SALSA_WIDE_RUN() - o[16] = the input blocks of N consecutive counters
+ * from st (lane j: counter + j), x[16] = their twelve rounds */
+#define SALSA_WIDE_RUN(x, o, st, N) do { \
+	uint64_t c_ = (uint64_t)(st)[8] | (uint64_t)(st)[9] << 32; \
+	for (int i_ = 0; i_ < 16; i_++) \
+		for (int j_ = 0; j_ < (N); j_++) \
+			(o)[i_][j_] = (st)[i_]; \
+	for (int j_ = 0; j_ < (N); j_++) { \
+		(o)[8][j_] = (uint32_t)(c_ + (uint64_t)j_); \
+		(o)[9][j_] = (uint32_t)((c_ + (uint64_t)j_) >> 32); \
+	} \
+	memcpy(x, o, sizeof(x)); \
+	SALSA_ROUNDS12(x, ROTV); } while (0)
+
 /* salsa_xor8() - out = in XOR the 512 bytes of eight consecutive blocks
  * (counters in[8..9] + 0..7); in may be NULL. AVX2 */
 __attribute__((target("avx2"))) static void salsa_xor8(uint8_t *out, const uint8_t *in, const uint32_t st[16])
 {
 	v8u x[16], o[16];
-	uint64_t c = (uint64_t)st[8] | (uint64_t)st[9] << 32;
-	for (int i = 0; i < 16; i++)
-		o[i] = (v8u){ st[i], st[i], st[i], st[i], st[i], st[i], st[i], st[i] };
-	for (int j = 0; j < 8; j++) {
-		o[8][j] = (uint32_t)(c + (uint64_t)j);
-		o[9][j] = (uint32_t)((c + (uint64_t)j) >> 32);
-	}
-	memcpy(x, o, sizeof(x));
-	SALSA_ROUNDS12(x, ROTV);
+	SALSA_WIDE_RUN(x, o, st, 8);
 	for (int g = 0; g < 4; g++) {
 		v8u a = x[4 * g] + o[4 * g], b = x[4 * g + 1] + o[4 * g + 1];
 		v8u c2 = x[4 * g + 2] + o[4 * g + 2], d = x[4 * g + 3] + o[4 * g + 3];
@@ -192,16 +198,7 @@ typedef uint32_t v16u __attribute__((vector_size(64)));
 __attribute__((target("avx512f"))) static void salsa_xor16(uint8_t *out, const uint8_t *in, const uint32_t st[16])
 {
 	v16u x[16], o[16];
-	uint64_t c = (uint64_t)st[8] | (uint64_t)st[9] << 32;
-	for (int i = 0; i < 16; i++)
-		for (int j = 0; j < 16; j++)
-			o[i][j] = st[i];
-	for (int j = 0; j < 16; j++) {
-		o[8][j] = (uint32_t)(c + (uint64_t)j);
-		o[9][j] = (uint32_t)((c + (uint64_t)j) >> 32);
-	}
-	memcpy(x, o, sizeof(x));
-	SALSA_ROUNDS12(x, ROTV);
+	SALSA_WIDE_RUN(x, o, st, 16);
 	for (int g = 0; g < 4; g++) {
 		v16u a = x[4 * g] + o[4 * g], b = x[4 * g + 1] + o[4 * g + 1];
 		v16u c2 = x[4 * g + 2] + o[4 * g + 2], d = x[4 * g + 3] + o[4 * g + 3];
