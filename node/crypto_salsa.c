@@ -81,6 +81,35 @@ static void salsa_init(uint32_t s[16], const uint8_t key[32], const uint8_t nonc
 		QR(x[15], x[12], x[13], x[14], R); \
 	} } while (0)
 
+/* SALSA_SHUFFLE: __builtin_shufflevector (GCC 12, Clang) on a little-endian
+ * host, where a vector's bytes are the keystream's: results of 4 to 16
+ * blocks are then stored transposed in registers, 16 bytes at a time */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+	(defined(__clang__) || __GNUC__ >= 12)
+#define SALSA_SHUFFLE 1
+#else
+#define SALSA_SHUFFLE 0
+#endif
+
+/* SALSA_TRANSPOSE() - from the final words x[] + o[] of a run of blocks
+ * (lane j: block j), u[k] = words 4g..4g+3 of block k: the two unpack steps
+ * of a 4x4 transpose, which on vectors wider than 128 bits work within each
+ * 128-bit lane, so that lane q of u[k] holds block k + 4q. L32/H32/L64/H64:
+ * the unpacks for the vector type T. */
+#define SALSA_TRANSPOSE(T, u, x, o, g, L32, H32, L64, H64) do { \
+	T a_ = (x)[4 * (g)] + (o)[4 * (g)], b_ = (x)[4 * (g) + 1] + (o)[4 * (g) + 1]; \
+	T c_ = (x)[4 * (g) + 2] + (o)[4 * (g) + 2], d_ = (x)[4 * (g) + 3] + (o)[4 * (g) + 3]; \
+	T t0_ = L32(a_, b_), t1_ = H32(a_, b_), t2_ = L32(c_, d_), t3_ = H32(c_, d_); \
+	(u)[0] = L64(t0_, t2_); \
+	(u)[1] = H64(t0_, t2_); \
+	(u)[2] = L64(t1_, t3_); \
+	(u)[3] = H64(t1_, t3_); } while (0)
+
+#define LO32_4(a, b) __builtin_shufflevector(a, b, 0, 4, 1, 5)
+#define HI32_4(a, b) __builtin_shufflevector(a, b, 2, 6, 3, 7)
+#define LO64_4(a, b) __builtin_shufflevector(a, b, 0, 1, 4, 5)
+#define HI64_4(a, b) __builtin_shufflevector(a, b, 2, 3, 6, 7)
+
 /* salsa_block() - one 64-byte keystream block */
 static void salsa_block(uint8_t out[64], const uint32_t in[16])
 {
@@ -103,17 +132,10 @@ static void salsa_block4(uint8_t out[256], const uint32_t in[16])
 		      (uint32_t)((c + 3) >> 32) };
 	memcpy(x, o, sizeof(x));
 	SALSA_ROUNDS12(x, ROTV);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-	(defined(__clang__) || __GNUC__ >= 12)
-	/* four words of the four blocks at a time, transposed in registers
-	 * (see salsa_xor8 below) */
+#if SALSA_SHUFFLE
 	for (int g = 0; g < 4; g++) {
-		v4u a = x[4 * g] + o[4 * g], b = x[4 * g + 1] + o[4 * g + 1];
-		v4u c2 = x[4 * g + 2] + o[4 * g + 2], d = x[4 * g + 3] + o[4 * g + 3];
-		v4u t0 = __builtin_shufflevector(a, b, 0, 4, 1, 5), t1 = __builtin_shufflevector(a, b, 2, 6, 3, 7);
-		v4u t2 = __builtin_shufflevector(c2, d, 0, 4, 1, 5), t3 = __builtin_shufflevector(c2, d, 2, 6, 3, 7);
-		v4u u[4] = { __builtin_shufflevector(t0, t2, 0, 1, 4, 5), __builtin_shufflevector(t0, t2, 2, 3, 6, 7),
-			     __builtin_shufflevector(t1, t3, 0, 1, 4, 5), __builtin_shufflevector(t1, t3, 2, 3, 6, 7) };
+		v4u u[4];
+		SALSA_TRANSPOSE(v4u, u, x, o, g, LO32_4, HI32_4, LO64_4, HI64_4);
 		for (int k = 0; k < 4; k++)
 			memcpy(out + 64 * k + 16 * g, &u[k], 16);
 	}
@@ -126,17 +148,16 @@ static void salsa_block4(uint8_t out[256], const uint32_t in[16])
 #endif
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && SALSA_SHUFFLE
 #define SALSA_HAVE_8 1
 /* Whole runs of 8 or 16 blocks go straight from the state vectors to the
  * output: four words of four blocks at a time are transposed in
- * registers (the two-step unpack of a 4x4 transpose, which on wider
- * vectors works within each 128-bit lane, so quarter q of result k holds
- * block k + 4q), XORed with the input and stored 16 bytes at a time. The
+ * registers (SALSA_TRANSPOSE), XORed with the input and stored 16 bytes
+ * at a time. The
  * keystream buffer (which a tail of 257..511 bytes still goes through,
  * filled by the same function) and its one-word-per-lane stores (an
  * extract per word: most of the time of the 8-block function this
- * replaced) are gone. Little-endian only (x86-64). */
+ * replaced) are gone. */
 static inline void put16(uint8_t *out, const uint8_t *in, v4u v)
 {
 	if (in) {
@@ -174,10 +195,8 @@ __attribute__((target("avx2"))) static void salsa_xor8(uint8_t *out, const uint8
 	v8u x[16], o[16];
 	SALSA_WIDE_RUN(x, o, st, 8);
 	for (int g = 0; g < 4; g++) {
-		v8u a = x[4 * g] + o[4 * g], b = x[4 * g + 1] + o[4 * g + 1];
-		v8u c2 = x[4 * g + 2] + o[4 * g + 2], d = x[4 * g + 3] + o[4 * g + 3];
-		v8u t0 = LO32_8(a, b), t1 = HI32_8(a, b), t2 = LO32_8(c2, d), t3 = HI32_8(c2, d);
-		v8u u[4] = { LO64_8(t0, t2), HI64_8(t0, t2), LO64_8(t1, t3), HI64_8(t1, t3) };
+		v8u u[4];
+		SALSA_TRANSPOSE(v8u, u, x, o, g, LO32_8, HI32_8, LO64_8, HI64_8);
 		for (int k = 0; k < 4; k++) {
 			size_t lo = 64 * (size_t)k + 16 * (size_t)g, hi = lo + 256;
 			put16(out + lo, in ? in + lo : NULL, Q8(u[k], 0));
@@ -200,10 +219,8 @@ __attribute__((target("avx512f"))) static void salsa_xor16(uint8_t *out, const u
 	v16u x[16], o[16];
 	SALSA_WIDE_RUN(x, o, st, 16);
 	for (int g = 0; g < 4; g++) {
-		v16u a = x[4 * g] + o[4 * g], b = x[4 * g + 1] + o[4 * g + 1];
-		v16u c2 = x[4 * g + 2] + o[4 * g + 2], d = x[4 * g + 3] + o[4 * g + 3];
-		v16u t0 = LO32_16(a, b), t1 = HI32_16(a, b), t2 = LO32_16(c2, d), t3 = HI32_16(c2, d);
-		v16u u[4] = { LO64_16(t0, t2), HI64_16(t0, t2), LO64_16(t1, t3), HI64_16(t1, t3) };
+		v16u u[4];
+		SALSA_TRANSPOSE(v16u, u, x, o, g, LO32_16, HI32_16, LO64_16, HI64_16);
 		for (int k = 0; k < 4; k++) {
 			size_t at = 64 * (size_t)k + 16 * (size_t)g;	/* + 256 per quarter */
 			put16(out + at, in ? in + at : NULL, Q16(u[k], 0));

@@ -49,30 +49,37 @@
 /* at most this many pcbs in TIME_WAIT (Linux: tcp_max_tw_buckets) */
 #define NC_TW_MAX 2048
 
+/* tw_cut() - free every TIME_WAIT pcb after @keep (the older ones) */
+static void tw_cut(struct nc_stack *st, struct tcp_pcb *keep)
+{
+	while (keep->next)
+		st->L.tcp_abort(keep->next);	/* unlinked and freed, nothing sent */
+}
+
 /**
  * nc_tw_trim() - free the oldest TIME_WAIT pcbs beyond NC_TW_MAX
  * @st:	stack (core lock held)
  *
  * lwIP puts a pcb that enters TIME_WAIT at the head of its list, so the
- * oldest are the tail. Called before every port choice, on every accepted
- * connection and after every close we hand to lwIP: a pcb enters TIME_WAIT
- * a round trip or so after its close, so the list stays within those
- * in flight of the cap.
+ * oldest are the tail. Called on every accepted connection (each SYN walks
+ * the TIME_WAIT list in lwIP's tcp_input) and after every close we hand to
+ * lwIP; a port choice cuts the list in the walk it makes anyway
+ * (port_scan). A pcb enters TIME_WAIT a round trip or so after its close,
+ * so the list stays within those in flight of the cap.
  */
 void nc_tw_trim(struct nc_stack *st)
 {
 	struct tcp_pcb *keep;
 	unsigned k = 1;
 
-	if (!st->L.tw_pcbs)
+	if (!st->L.tw_pcbs || !*st->L.tw_pcbs)
 		return;
 	keep = *st->L.tw_pcbs;
-	while (keep && k < NC_TW_MAX) {
+	while (keep->next && k < NC_TW_MAX) {
 		keep = keep->next;
 		k++;
 	}
-	while (keep && keep->next)
-		st->L.tcp_abort(keep->next);	/* unlinked and freed, nothing sent */
+	tw_cut(st, keep);
 }
 
 struct port_scan {
@@ -100,12 +107,15 @@ static void port_scan(struct nc_stack *st, struct port_scan *sc, const ip_addr_t
 	memset(st->port_tw, 0, sizeof(st->port_tw));
 	for (int i = 0; i < NUM_TCP_PCB_LISTS; i++) {
 		int is_tw = st->L.pcb_lists[i] == st->L.tw_pcbs;
+		unsigned k = 0;
 
 		for (struct tcp_pcb *p = *st->L.pcb_lists[i]; p; p = p->next) {
 			if (!is_tw) {
 				bit_set(st->port_held, p->local_port);
 				continue;
 			}
+			if (++k == NC_TW_MAX)
+				tw_cut(st, p);	/* the cap (nc_tw_trim), in this walk */
 			bit_set(st->port_tw, p->local_port);
 			if (!port_in_range(st, p->local_port))
 				continue;
@@ -133,7 +143,6 @@ static int nc_port_choose(struct nc_stack *st, const ip_addr_t *rip, u16_t rport
 	unsigned n = st->port_hi - st->port_lo + 1, start = st->port_next;
 	struct tcp_pcb *tw = NULL;
 
-	nc_tw_trim(st);
 	port_scan(st, &sc, rip, rport);
 	for (unsigned k = 0; k < n; k++) {
 		unsigned p = st->port_lo + (start - st->port_lo + k) % n;

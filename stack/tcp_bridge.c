@@ -182,9 +182,10 @@ struct nc_conn *nc_conn_new(struct nc_stack *st, int fd, int family, uint64_t id
  * (conn_blocked): otherwise every read of ours by the application (each
  * response of a request/response exchange) would wake the bridge thread
  * for nothing. */
+#define CONN_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLET)
 int nc_conn_register(struct nc_stack *st, struct nc_conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+	struct epoll_event ev = { .events = CONN_EVENTS, .data.ptr = c };
 
 	if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
 		return -errno;
@@ -199,7 +200,7 @@ int nc_conn_register(struct nc_stack *st, struct nc_conn *c)
  * that filled its reader once (a bulk transfer) will again. */
 static void conn_blocked(struct nc_conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+	struct epoll_event ev = { .events = CONN_EVENTS | EPOLLOUT, .data.ptr = c };
 
 	c->can_write = 0;
 	if (c->out_armed)
